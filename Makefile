@@ -1,0 +1,46 @@
+# Two commands:  `make run`  sets everything up and runs the default matrix on
+# local Wine;  `make test`  runs the harness's own test suite.  Both install what
+# is missing (Debian packages with apt-get, Python packages into .venv).
+
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RUN_DEBS  := wine wine64 gcc-mingw-w64-x86-64 iproute2 make python3-venv
+TEST_DEBS := chromium chromium-driver
+ARGS      ?=
+
+.PHONY: run test setup guest lint bench clean debs-run debs-test
+
+run: setup guest
+	$(VENV)/bin/harness run $(ARGS)
+
+test: setup debs-test guest
+	$(PY) -m pytest $(ARGS)
+
+setup: debs-run $(VENV)/.installed
+
+guest:
+	$(MAKE) -s -C guest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: setup guest
+	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+# Debian packages: install only what is missing (apt-get update once, if needed).
+debs-run:
+	@./scripts/need-debs $(RUN_DEBS)
+
+debs-test:
+	@./scripts/need-debs $(TEST_DEBS)
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[windows,dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) guest/build

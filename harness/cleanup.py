@@ -1,0 +1,128 @@
+"""What a run created, and how to remove it: at the end of the run, or at the next
+start when the run was killed.
+
+Each creation is appended to the run's `resources.jsonl` *before* it is made, so a
+run killed half-way still names it.  Processes are found by the `HARNESS_RUN`
+variable that every process the harness starts carries in its environment.
+
+    record(run.state, "netns", name)          # before `ip netns add name`
+    remove_stale()                            # at start: runs whose owner is dead
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from harness.run import owner_alive, state_root
+
+log = logging.getLogger(__name__)
+RUN_VARIABLE = "HARNESS_RUN"
+
+
+def record(state: Path, kind: str, value: str) -> None:
+    """Note a resource (kind: mount, netns, dir) before creating it."""
+    with open(state / "resources.jsonl", "a", encoding="utf-8") as file:
+        file.write(json.dumps({"kind": kind, "value": value}) + "\n")
+
+
+def resources(state: Path) -> list[tuple[str, str]]:
+    try:
+        lines = (state / "resources.jsonl").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        try:
+            item = json.loads(line)
+            found.append((str(item["kind"]), str(item["value"])))
+        except (ValueError, KeyError, TypeError):
+            log.warning("%s: skipping a damaged line: %r", state, line[:200])
+    return found
+
+
+def processes_of(run_id: str) -> list[int]:
+    """Pids whose environment says they belong to run `run_id`."""
+    marker = f"{RUN_VARIABLE}={run_id}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker in environ.split(b"\0"):
+            pids.append(int(entry.name))
+    return pids
+
+
+def kill_processes(run_id: str, grace: float = 2.0) -> int:
+    """End every process of a run: TERM, then KILL after `grace` seconds."""
+    pids = processes_of(run_id)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and (pids := processes_of(run_id)):
+            time.sleep(0.05)
+        if not pids:
+            break
+    return len(pids)
+
+
+def release(state: Path) -> list[str]:
+    """Remove everything a run recorded, newest first; returns what could not go."""
+    run_id = state.name
+    problems = []
+    if kill_processes(run_id):
+        problems.append(f"processes of {run_id} survived SIGKILL")
+    for kind, value in reversed(resources(state)):
+        try:
+            _release_one(kind, value)
+        except OSError as error:
+            problems.append(f"{kind} {value}: {error}")
+    shutil.rmtree(state, ignore_errors=True)
+    if state.exists():
+        problems.append(f"folder {state} could not be removed")
+    return problems
+
+
+def _release_one(kind: str, value: str) -> None:
+    if kind == "mount" and os.path.ismount(value):
+        if _quiet(["umount", value]) != 0:
+            _quiet(["umount", "-l", value])
+    elif kind == "netns" and Path("/run/netns", value).exists():
+        _quiet(["ip", "netns", "del", value])
+    elif kind == "dir":
+        shutil.rmtree(value, ignore_errors=True)
+
+
+def _quiet(argv: list[str]) -> int:
+    return subprocess.run(argv, capture_output=True, timeout=30).returncode
+
+
+def remove_stale(root: Path | None = None) -> list[str]:
+    """Release the leftovers of every run whose owner process is dead.
+
+    Runs whose owner is alive (a concurrent run) are never touched.
+    """
+    root = root or state_root()
+    if not root.is_dir():
+        return []
+    removed = []
+    for state in sorted(root.iterdir()):
+        if state.is_dir() and not owner_alive(state):
+            log.warning("removing what the crashed run %s left behind", state.name)
+            for problem in release(state):
+                log.error("could not remove: %s", problem)
+            removed.append(state.name)
+    return removed

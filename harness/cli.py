@@ -1,0 +1,319 @@
+"""`harness`: run the matrix, list its cells, publish and compare reports.
+
+    harness list --service ordinary
+    harness run --platform wine-8 --service ordinary -- -x
+    harness report reports/<run>/allure-results
+    harness diff RUN_A RUN_B
+
+Exit codes of `harness run` (one place: harness.errors.ExitCode): 0 all as expected,
+1 product failures, 2 usage or configuration error, 3 infrastructure errors only,
+4 interrupted, 5 no cell selected.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from harness import matrix as matrixlib
+from harness.errors import ConfigError, ExitCode, HarnessError, exit_code_for
+from harness.run import new_run_id
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Compatibility matrix of duplicated Windows services.")
+console = Console(stderr=True)
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "cases"
+
+MatrixOpt = Annotated[Path, typer.Option("--matrix", help="matrix file")]
+ListOpt = Annotated[list[str] | None, typer.Option()]
+
+
+def _filters(platform: list[str] | None, engine: list[str] | None,
+             service: list[str] | None, check: list[str] | None,
+             shard: str | None = None) -> matrixlib.Filters:
+    def split(values: list[str] | None) -> list[str]:
+        return [v for item in values or [] for v in item.split(",") if v]
+
+    return matrixlib.Filters(split(platform), split(engine), split(service),
+                             split(check),
+                             matrixlib.parse_shard(shard) if shard else None)
+
+
+def _fail(error: BaseException) -> typer.Exit:
+    console.print(f"[red]error:[/red] {error}", highlight=False, markup=True)
+    return typer.Exit(int(exit_code_for(error)))
+
+
+@app.command("list")
+def list_cells(
+    matrix: MatrixOpt = ROOT / "matrix.yaml",
+    platform: ListOpt = None, engine: ListOpt = None, service: ListOpt = None,
+    check: ListOpt = None, shard: Annotated[str | None, typer.Option()] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Print the cells a run would cover, in their stable order."""
+    try:
+        m = matrixlib.load(matrix)
+        cells = matrixlib.select(m, _filters(platform, engine, service, check, shard))
+    except ConfigError as error:
+        raise _fail(error) from None
+    rows = []
+    for cell in cells:
+        issue = matrixlib.known_issue(m, cell)
+        rows.append({"platform": cell.platform, "engine": cell.engine,
+                     "service": cell.service, "check": cell.check,
+                     "known_issue": issue.reason if issue else None,
+                     "expected": issue.outcome if issue else "passed"})
+    if as_json:
+        print(json.dumps(rows, indent=1))
+    else:
+        table = Table("platform", "engine", "service", "check", "expected",
+                      title=f"{len(rows)} cells")
+        for row in rows:
+            table.add_row(row["platform"], row["engine"], row["service"],
+                          row["check"], row["expected"])
+        Console().print(table)
+    if not rows:
+        raise typer.Exit(int(ExitCode.NO_CELLS))
+
+
+@app.command(context_settings={"allow_extra_args": True,
+                               "ignore_unknown_options": True})
+def run(
+    ctx: typer.Context,
+    matrix: MatrixOpt = ROOT / "matrix.yaml",
+    platform: ListOpt = None, engine: ListOpt = None, service: ListOpt = None,
+    check: ListOpt = None,
+    shard: Annotated[str | None, typer.Option(help="I/N: a stable share")] = None,
+    reports: Annotated[Path, typer.Option(help="reports folder")] = ROOT / "reports",
+    workers: Annotated[int, typer.Option("-n", "--workers",
+                                         help="parallel pytest workers")] = 0,
+    report: Annotated[bool, typer.Option(help="render the dashboard")] = True,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Run the selected cells and render the dashboard.  Arguments after `--` go to
+    pytest."""
+    filters = _filters(platform, engine, service, check, shard)
+    try:
+        m = matrixlib.load(matrix)
+        cells = matrixlib.select(m, filters)
+    except ConfigError as error:
+        raise _fail(error) from None
+    if not cells:
+        console.print(_no_cells_message(m, filters), highlight=False)
+        raise typer.Exit(int(ExitCode.NO_CELLS))
+    run_id = new_run_id()
+    run_dir = reports / run_id
+    results = run_dir / "allure-results"
+    results.mkdir(parents=True, exist_ok=True)
+    argv = _pytest_argv(matrix, filters, run_id, run_dir, results, workers,
+                        list(ctx.args))
+    summary = _run_pytest(argv, run_dir, len(cells), progress)
+    code = _exit_code(summary, run_dir)
+    if report:
+        _render(results, reports, run_id)
+    raise typer.Exit(int(code))
+
+
+def _no_cells_message(m: matrixlib.Matrix, filters: matrixlib.Filters) -> str:
+    lines = ["no cell selected by these filters; valid values:"]
+    lines.append(f"  --platform {', '.join(sorted(m.platforms))} (default: "
+                 f"{', '.join(n for n, p in m.platforms.items() if p.default)})")
+    lines.append(f"  --engine   {', '.join(sorted(m.engines))}")
+    lines.append(f"  --service  {', '.join(m.services)}")
+    lines.append(f"  --check    {', '.join(m.checks)}")
+    lines.append("(an engine runs only on the platforms it lists in matrix.yaml)")
+    return "\n".join(lines)
+
+
+def _pytest_argv(matrix: Path, filters: matrixlib.Filters, run_id: str,
+                 run_dir: Path, results: Path, workers: int,
+                 extra: list[str]) -> list[str]:
+    argv = [sys.executable, "-m", "pytest", str(CASES), "--rootdir", str(ROOT),
+            "-c", str(ROOT / "pyproject.toml"), "--matrix", str(matrix.resolve()),
+            "--run-id", run_id, "--alluredir", str(results), "--clean-alluredir",
+            "--harness-summary", str(run_dir / "summary.json"),
+            "--harness-progress", str(run_dir / "progress.jsonl"),
+            "-o", "testpaths=cases", "-q", "-rfE", "--tb=short"]
+    for option, values in (("--platform", filters.platforms),
+                           ("--engine", filters.engines),
+                           ("--service", filters.services),
+                           ("--check", filters.checks)):
+        for value in values:
+            argv += [option, value]
+    if filters.shard:
+        argv += ["--shard", f"{filters.shard[0]}/{filters.shard[1]}"]
+    if workers:
+        argv += ["-n", str(workers), "--dist", "loadgroup"]
+    return argv + extra
+
+
+def _run_pytest(argv: list[str], run_dir: Path, total: int,
+                show: bool) -> dict[str, Any]:
+    """Run pytest in a child process, logging to pytest.log, with a progress bar.
+
+    SIGINT and SIGTERM are passed on to pytest, which tears its fixtures down (so
+    containers, mounts and namespaces are removed) and keeps the results so far.
+    """
+    log_path = run_dir / "pytest.log"
+    progress_path = run_dir / "progress.jsonl"
+    with open(log_path, "wb") as log_file:
+        child = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT,
+                                 cwd=ROOT)
+        forwarded: list[int] = []
+
+        def forward(signum: int, frame: Any) -> None:
+            forwarded.append(signum)
+            child.send_signal(signal.SIGINT)
+
+        old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            _watch(child, progress_path, total, show)
+        finally:
+            for signum, handler in old.items():
+                signal.signal(signum, handler)
+    summary_path = run_dir / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    summary["returncode"] = child.returncode
+    summary["signalled"] = bool(forwarded)
+    return summary
+
+
+def _watch(child: subprocess.Popen, progress_path: Path, total: int,
+           show: bool) -> None:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[last]}"))
+    with Progress(*columns, console=console, disable=not show,
+                  transient=False) as bar:
+        task = bar.add_task("cells", total=total, last="")
+        seen = 0
+        while True:
+            done = child.poll() is not None
+            lines = (progress_path.read_text(encoding="utf-8").splitlines()
+                     if progress_path.exists() else [])
+            for line in lines[seen:]:
+                item = json.loads(line)
+                bar.update(task, advance=1, last=f"{item['outcome']:<16} "
+                           f"{item['nodeid'].split('::')[-1]}")
+            seen = len(lines)
+            if done:
+                break
+            time.sleep(0.1)
+
+
+def _exit_code(summary: dict[str, Any], run_dir: Path) -> ExitCode:
+    outcomes = [c["outcome"] for c in summary.get("cells", {}).values()]
+    log_tail = (run_dir / "pytest.log").read_text(errors="replace")[-3000:]
+    if summary.get("signalled") or summary.get("interrupted"):
+        console.print("[yellow]interrupted: the results so far are kept[/yellow]")
+        return ExitCode.INTERRUPTED
+    if summary.get("returncode") == 4 or "cells" not in summary:
+        console.print(f"[red]pytest could not run:[/red]\n{log_tail}", markup=True,
+                      highlight=False)
+        return ExitCode.USAGE if summary.get("returncode") == 4 else ExitCode.BROKEN
+    _print_summary(summary)
+    if summary.get("collection_errors"):
+        console.print("[red]a case module could not be collected:[/red]",
+                      *summary["collection_errors"], sep="\n", highlight=False)
+        return ExitCode.FAILED if "failed" in outcomes else ExitCode.BROKEN
+    if "failed" in outcomes:
+        return ExitCode.FAILED
+    if "broken" in outcomes:
+        return ExitCode.BROKEN
+    if not outcomes:
+        return ExitCode.NO_CELLS
+    return ExitCode.OK
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    counts: dict[str, int] = {}
+    for cell in summary["cells"].values():
+        counts[cell["outcome"]] = counts.get(cell["outcome"], 0) + 1
+    console.print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or
+                  "no cell ran", highlight=False)
+    for nodeid, cell in summary["cells"].items():
+        if cell["outcome"] in ("failed", "broken"):
+            console.print(f"  {cell['outcome']}: {nodeid}\n    "
+                          f"{cell['message'].splitlines()[0] if cell['message'] else ''}",
+                          highlight=False)
+
+
+def _render(results: Path, reports: Path, run_id: str) -> None:
+    try:
+        from harness.report import build_report
+    except ImportError as error:
+        console.print(f"[yellow]no dashboard: {error}[/yellow]")
+        return
+    try:
+        run_folder = build_report([results], reports, run_id=run_id)
+    except HarnessError as error:
+        console.print(f"[red]the dashboard could not be rendered:[/red] {error}")
+        return
+    print(f"dashboard: {run_folder / 'index.html'}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check what the local Wine target needs, and say how to get what is missing."""
+    checks = [
+        ("wine", shutil.which("wine"), "apt-get install wine64"),
+        ("MinGW-w64", shutil.which("x86_64-w64-mingw32-gcc"),
+         "apt-get install gcc-mingw-w64-x86-64"),
+        ("make", shutil.which("make"), "apt-get install make"),
+        ("ip (iproute2)", shutil.which("ip"), "apt-get install iproute2"),
+        ("root (namespaces, overlay)", os.geteuid() == 0,
+         "run as root, or use engine wine-shared"),
+        ("chromium (dashboard tests)", shutil.which("chromium"),
+         "apt-get install chromium"),
+    ]
+    table = Table("need", "found", "how to get it")
+    missing = 0
+    for name, found, fix in checks:
+        table.add_row(name, "yes" if found else "[red]no[/red]", "" if found else fix)
+        missing += not found
+    Console().print(table)
+    raise typer.Exit(1 if missing else 0)
+
+
+def _register_optional() -> None:
+    """Commands whose modules may need optional packages are added when importable."""
+    try:
+        from harness.report.commands import diff, report
+
+        app.command("report")(report)
+        app.command("diff")(diff)
+    except ImportError as error:
+        logging.getLogger(__name__).debug("report commands unavailable: %s", error)
+    try:
+        from harness.targets.commands import down, status, up
+
+        app.command("up")(up)
+        app.command("status")(status)
+        app.command("down")(down)
+    except ImportError as error:
+        logging.getLogger(__name__).debug("target commands unavailable: %s", error)
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("HARNESS_LOG", "WARNING"),
+                        format="%(levelname)s %(name)s: %(message)s")
+    _register_optional()
+    try:
+        app()
+    except HarnessError as error:
+        console.print(f"error: {error}", highlight=False)
+        sys.exit(int(exit_code_for(error)))

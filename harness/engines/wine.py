@@ -1,0 +1,294 @@
+"""The `wine` engine: Wine prefixes as containers, the local default.
+
+Each Wine prefix has its own wineserver, service control manager, registry and
+object namespace, so every service in it is duplicated.  A container is an overlay
+mount of a cached golden prefix, kept alive by a resident agent.exe (Debian's
+wineserver exits with its last ordinary process), and started inside its own
+network namespace (option `network: isolated`) or in one namespace shared by all
+containers of the engine (`network: shared`, the control case for port collisions).
+
+The base prefix plays the host: it is made the same way, under the role "host".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness import cleanup, guest
+from harness.engines import EngineInfo
+from harness.engines.wine_net import (
+    CLIENT_ADDRESS,
+    LabNetwork,
+    check_available,
+    netns_argv,
+)
+from harness.engines.wine_prefix import golden, make_prefix, wine_env, wine_version
+from harness.errors import ConfigError, EngineError, HarnessError
+from harness.matrix import Engine as EngineConfig
+from harness.run import Run
+from harness.services import Service
+from harness.targets import Host
+from harness.transports import CommandResult, Stopwatch, log_command
+from harness.transports.local import run_local
+
+log = logging.getLogger(__name__)
+NETWORKS = ("isolated", "shared")
+AGENT_START_TIMEOUT = 60.0
+
+
+class WineContainer:
+    """One Wine prefix with its agent; also used for the host side and the client."""
+
+    def __init__(
+        self,
+        engine: WineEngine,
+        name: str,
+        role: str,
+        folder: Path,
+        prefix: Path,
+        namespace: str | None,
+        address: str | None,
+    ) -> None:
+        self.engine, self.name, self.role = engine, name, role
+        self.folder, self.prefix = folder, prefix
+        self.namespace, self.address = namespace, address
+        self.identity = f"{engine.name}:{name}:{secrets.token_hex(4)}"
+        self.env = wine_env(prefix, engine.run.id)
+        self.agent: guest.AgentClient | None = None
+
+    def __repr__(self) -> str:
+        return f"<{self.role} {self.name} of {self.engine.name} at {self.address}>"
+
+    def start(self) -> None:
+        """Write the identity, then start the agent that keeps the prefix alive."""
+        self.write_file("C:/harness/identity.txt", self.identity.encode())
+        argv = netns_argv(self.namespace, ["wine", "C:\\harness\\agent.exe"])
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **self.env},
+            start_new_session=True,
+        )
+        self.agent = guest.AgentClient(process, self.name)
+        self.agent.wait_ready(AGENT_START_TIMEOUT)
+
+    def guest(
+        self,
+        tool: str,
+        *args: str,
+        timeout: float = 60.0,
+        env: Mapping[str, str] | None = None,
+    ) -> CommandResult:
+        """Run a guest tool; probe subcommands go through the resident agent."""
+        if tool == "probe" and self.agent is not None and not env:
+            return self._through_agent(list(args), timeout)
+        return self.run([f"C:\\harness\\{tool}.exe", *args], timeout=timeout, env=env)
+
+    def _through_agent(self, argv: list[str], timeout: float) -> CommandResult:
+        assert self.agent is not None
+        watch = Stopwatch()
+        status, answer, _ = self.agent.call(argv, timeout)
+        stdout = json.dumps(answer, ensure_ascii=False)
+        result = CommandResult(
+            self.name, ("probe", *argv), status, stdout, "", watch.elapsed()
+        )
+        log_command(result)
+        return result
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float = 60.0,
+        env: Mapping[str, str] | None = None,
+    ) -> CommandResult:
+        """Run a Windows program in this prefix (inside its namespace)."""
+        full = netns_argv(self.namespace, ["wine", *argv])
+        return run_local(
+            self.name, full, timeout=timeout, env={**self.env, **(env or {})}
+        )
+
+    def native(self, argv: Sequence[str], *, timeout: float = 60.0) -> CommandResult:
+        """Run a Linux program on this machine's network (for the client machine)."""
+        env = {cleanup.RUN_VARIABLE: self.engine.run.id}
+        return run_local(
+            self.name, netns_argv(self.namespace, list(argv)), timeout=timeout, env=env
+        )
+
+    def write_file(self, path: str, data: bytes) -> None:
+        """Write a file at a Windows path of drive C: inside the prefix."""
+        drive, _, rest = path.replace("\\", "/").partition(":/")
+        if drive.upper() != "C" or ".." in rest.split("/"):
+            raise EngineError(
+                f"{self.name}: only paths under C:/ can be written: {path}"
+            )
+        target = self.prefix / "drive_c" / rest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def stop(self) -> None:
+        """End every process of this prefix and wait until its server is gone."""
+        if self.agent is not None:
+            self.agent.stop()
+        for flag in ("-k", "-w"):
+            try:
+                subprocess.run(
+                    ["wineserver", flag],
+                    env={**os.environ, **self.env},
+                    capture_output=True,
+                    timeout=20,
+                )
+            except subprocess.TimeoutExpired:
+                log.warning("%s: wineserver %s timed out", self.name, flag)
+
+
+class WineEngine:
+    """Containers are Wine prefixes on this machine."""
+
+    def __init__(self, host: Host, name: str, config: EngineConfig, run: Run) -> None:
+        self.host, self.name, self.config, self.run = host, name, config, run
+        self.network = str(config.options.get("network", "isolated"))
+        if self.network not in NETWORKS:
+            raise ConfigError(
+                f"engines.{name}.options.network: {self.network!r}; "
+                f"allowed values: {', '.join(NETWORKS)}"
+            )
+        self.containers: dict[str, WineContainer] = {}
+        self.lab: LabNetwork | None = None
+        self.shared: tuple[str | None, str | None] = (None, None)
+        self.golden: Path | None = None
+        self.state = run.state / name
+
+    def _record(self, kind: str, value: str) -> None:
+        cleanup.record(self.run.state, kind, value)
+
+    def prepare(self) -> EngineInfo:
+        version = wine_version()
+        tools = guest.tools()
+        self.golden = golden(tools)
+        self.state.mkdir(parents=True, exist_ok=True)
+        self._record("dir", str(self.state))
+        if self.network == "isolated" or os.geteuid() == 0:
+            check_available()
+            self.lab = LabNetwork(self.run, self.name, self._record)
+            self.lab.create()
+            if self.network == "shared":
+                self.shared = self.lab.attach("shared")
+        else:
+            log.warning(
+                "%s: not root, so the shared network is this machine's own", self.name
+            )
+            self.shared = (None, "127.0.0.1")
+        return EngineInfo(
+            self.name,
+            version,
+            self.host.platform,
+            details={
+                "network": self.network,
+                "guest_tools": tools.version,
+                "golden_prefix": str(self.golden),
+            },
+        )
+
+    def create_container(self, name: str, role: str = "container") -> WineContainer:
+        if name in self.containers:
+            raise EngineError(f"{self.name}: container {name!r} exists already")
+        if self.golden is None:
+            raise EngineError(f"{self.name}: prepare() was not called")
+        folder = self.state / name
+        prefix, how = make_prefix(self.golden, folder, self._record)
+        namespace, address = self._place(name, role)
+        container = WineContainer(self, name, role, folder, prefix, namespace, address)
+        container.how = how  # type: ignore[attr-defined]
+        self.containers[name] = container
+        try:
+            container.start()
+        except BaseException:
+            self.destroy(container)
+            raise
+        log.info("%s: %r ready (%s)", self.name, container, how)
+        return container
+
+    def _place(self, name: str, role: str) -> tuple[str | None, str | None]:
+        if role == "client":
+            return (
+                (self.lab.client_ns, CLIENT_ADDRESS)
+                if self.lab
+                else (None, "127.0.0.1")
+            )
+        if self.network == "shared":
+            return self.shared
+        assert self.lab is not None
+        return self.lab.attach(name)
+
+    def host_side(self) -> WineContainer:
+        """The host's own instance of every service: the base prefix."""
+        return self.containers.get("host") or self.create_container("host", "host")
+
+    def client(self) -> WineContainer:
+        """The client machine: a prefix in the lab's client namespace."""
+        return self.containers.get("client") or self.create_container(
+            "client", "client"
+        )
+
+    def duplicate(self, container: Any, service: Service) -> list[CommandResult]:
+        """Install and start `service` in the container; results are the checks' data.
+
+        Only transport trouble raises: a service that does not start is what the
+        `starts` check reports.
+        """
+        if service.name != "ordinary":
+            return [
+                container.guest("probe", "scm", "start", name)
+                for name in service.scm_names
+            ]
+        scm_name = service.scm_names[0]
+        binpath = f"C:\\harness\\dupsvc.exe --port {service.port}"
+        return [
+            container.guest("probe", "scm", "create", scm_name, binpath),
+            container.guest("probe", "scm", "start", scm_name),
+        ]
+
+    def destroy(self, container: WineContainer) -> None:
+        container.stop()
+        if os.path.ismount(container.prefix) and (
+            subprocess.run(
+                ["umount", str(container.prefix)], capture_output=True
+            ).returncode
+            != 0
+        ):
+            subprocess.run(
+                ["umount", "-l", str(container.prefix)], capture_output=True
+            )
+        if self.lab and container.namespace not in (
+            None,
+            self.lab.client_ns,
+            self.shared[0],
+        ):
+            self.lab.remove(container.namespace)
+        shutil.rmtree(container.folder, ignore_errors=True)
+        self.containers.pop(container.name, None)
+
+    def close(self) -> None:
+        """Remove every container, namespace and folder this engine made."""
+        problems = []
+        for container in list(self.containers.values()):
+            try:
+                self.destroy(container)
+            except (HarnessError, OSError) as error:
+                problems.append(f"{container.name}: {error}")
+        if self.lab:
+            self.lab.remove()
+        shutil.rmtree(self.state, ignore_errors=True)
+        if problems:
+            raise EngineError(f"{self.name}: cleanup incomplete: {'; '.join(problems)}")

@@ -1,0 +1,142 @@
+"""The lab of one pytest process: hosts per platform, engines per placement, suites.
+
+Hosts and engines are made on first use and kept for the session (one worker owns
+one platform's machine); a suite's containers live for one service module.  A
+failure to bring up a host or prepare an engine is remembered, so the remaining
+cells of that placement are broken at once instead of retrying for each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import allure
+
+from harness import engines, targets
+from harness.errors import HarnessError
+from harness.matrix import Matrix
+from harness.probe import attach
+from harness.run import Run
+from harness.services import Service
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """Where a cell runs: a platform and an engine."""
+
+    platform: str
+    engine: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}/{self.engine}"
+
+
+@dataclasses.dataclass
+class Suite:
+    """What a service module's checks work with."""
+
+    placement: Placement
+    service: Service
+    engine: Any
+    container: Any  # the service is duplicated into this one
+    peer: Any  # a second container: isolation is observed from here
+    duplicated: list[Any]  # the engine's duplicate() results, for the checks
+
+    @property
+    def host(self) -> Any:
+        return self.engine.host_side()
+
+    @property
+    def client(self) -> Any:
+        return self.engine.client()
+
+
+class Lab:
+    def __init__(self, matrix: Matrix, run_id: str, *, owner: int) -> None:
+        self.matrix = matrix
+        self.run = Run.create(run_id, owner)
+        self.targets: dict[str, Any] = {}
+        self.engines: dict[Placement, Any] = {}
+        self.infos: list[dict[str, Any]] = []
+        self.failures: dict[Any, HarnessError] = {}
+
+    def target(self, platform: str) -> Any:
+        if platform not in self.targets:
+            config = self.matrix.platforms[platform]
+            self.targets[platform] = targets.driver(config.target)(
+                platform, config, self.run
+            )
+        return self.targets[platform]
+
+    def engine(self, placement: Placement) -> Any:
+        """The prepared engine of a placement (prepared once, failures remembered)."""
+        if placement in self.failures:
+            raise self.failures[placement]
+        if placement not in self.engines:
+            try:
+                self.engines[placement] = self._prepare(placement)
+            except HarnessError as error:
+                self.failures[placement] = error
+                raise
+        return self.engines[placement]
+
+    def _prepare(self, placement: Placement) -> Any:
+        with allure.step(f"prepare engine {placement.engine} on {placement.platform}"):
+            host = self.target(placement.platform).up()
+            config = self.matrix.engines[placement.engine]
+            engine = engines.driver(config.kind)(
+                host, placement.engine, config, self.run
+            )
+            self.engines[placement] = engine  # closed at the end even if prepare fails
+            info = engine.prepare()
+            self.infos.append(
+                {
+                    "platform": placement.platform,
+                    "engine": placement.engine,
+                    "version": info.version,
+                    "os_build": str(host.facts.get("os_build", info.version)),
+                    "details": info.details,
+                }
+            )
+            return engine
+
+    @contextlib.contextmanager
+    def suite(self, placement: Placement, service: Service) -> Iterator[Suite]:
+        """Two fresh containers with `service` duplicated into the first."""
+        engine = self.engine(placement)
+        self.target(placement.platform).revert()
+        made = []
+        try:
+            for suffix in ("1", "2"):
+                with allure.step(f"create container {service.name}-{suffix}"):
+                    made.append(engine.create_container(f"{service.name}-{suffix}"))
+            with allure.step(f"duplicate {service.name} into {made[0].name}"):
+                results = engine.duplicate(made[0], service)
+                for result in results or []:
+                    attach(result)
+            yield Suite(placement, service, engine, made[0], made[1], results or [])
+        finally:
+            for container in made:
+                engine.destroy(container)
+
+    def close(self) -> list[dict[str, Any]]:
+        """Close every engine and bring every host down; returns engine infos."""
+        for placement, engine in self.engines.items():
+            try:
+                engine.close()
+            except HarnessError as error:
+                log.error("%s: %s", placement, error)
+        for platform, target in self.targets.items():
+            try:
+                target.down(passed=True)
+            except HarnessError as error:
+                log.error("%s: %s", platform, error)
+        self.engines.clear()
+        self.targets.clear()
+        return self.infos

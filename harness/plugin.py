@@ -1,0 +1,340 @@
+"""The pytest plugin: turns case modules into cells of the matrix.
+
+A case module names its service (`SERVICE = "spooler"`) and defines one test per
+check (`test_starts`, `test_serves`, `test_isolated`).  The plugin parametrizes each
+test over the selected (platform, engine) placements, labels it for allure, marks
+declared known issues as strict expected failures, and provides the fixtures:
+
+    suite      (module) the engine, two containers with the service duplicated into
+               the first, the host side and the client machine
+    cell       (function) the Cell this test is
+
+Outcomes: a failed assertion in the test body is *failed*; anything else that stops
+a check (setup error, GuestError, timeout) is *broken*.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import uuid
+from pathlib import Path
+from typing import Any
+
+import allure
+import pytest
+
+from harness import __version__, cleanup, matrix, services
+from harness.errors import ConfigError, HarnessError
+from harness.lab import Lab, Placement, Suite
+from harness.run import state_root
+
+RUN_ID_VARIABLE = "HARNESS_RUN_ID"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "compatibility matrix")
+    group.addoption("--matrix", help="matrix file (default: matrix.yaml in rootdir)")
+    for name in ("platform", "engine", "service", "check"):
+        group.addoption(
+            f"--{name}",
+            action="append",
+            default=[],
+            dest=f"h_{name}",
+            help=f"only these {name}s (repeat or comma-separate)",
+        )
+    group.addoption("--shard", help="only shard I of N of the cells, e.g. 2/4")
+    group.addoption("--run-id", help="run id (default: a new one)")
+    group.addoption("--harness-summary", help="write the outcome summary as JSON here")
+    group.addoption("--harness-progress", help="append one JSON line per cell here")
+
+
+def _values(config: pytest.Config, name: str) -> list[str]:
+    return [v for item in config.getoption(f"h_{name}") for v in item.split(",") if v]
+
+
+class HarnessPlugin:
+    """Per-process state: the matrix, the selection, the lab and the outcomes."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.started = _now()
+        self.outcomes: dict[str, dict[str, Any]] = {}
+        self._matrix: matrix.Matrix | None = None
+        self._selected: list[matrix.Cell] | None = None
+        self.lab: Lab | None = None
+        self.interrupted = False
+        self.collection_errors: list[str] = []
+
+    @property
+    def is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    def run_id(self) -> str:
+        if RUN_ID_VARIABLE not in os.environ:
+            from harness.run import new_run_id
+
+            os.environ[RUN_ID_VARIABLE] = (
+                self.config.getoption("run_id") or new_run_id()
+            )
+        return os.environ[RUN_ID_VARIABLE]
+
+    def selected(self) -> list[matrix.Cell]:
+        if self._selected is None:
+            path = self.config.getoption("matrix")
+            path = Path(path) if path else self.config.rootpath / "matrix.yaml"
+            try:
+                self._matrix = matrix.load(path)
+                shard = self.config.getoption("shard")
+                filters = matrix.Filters(
+                    *(
+                        _values(self.config, n)
+                        for n in ("platform", "engine", "service", "check")
+                    ),
+                    shard=matrix.parse_shard(shard) if shard else None,
+                )
+                self._selected = matrix.select(self._matrix, filters)
+            except ConfigError as error:
+                raise pytest.UsageError(str(error)) from None
+        return self._selected
+
+    @property
+    def matrix(self) -> matrix.Matrix:
+        self.selected()
+        assert self._matrix is not None
+        return self._matrix
+
+    def lab_for_run(self) -> Lab:
+        if self.lab is None:
+            owner = os.getppid() if self.is_worker else os.getpid()
+            self.lab = Lab(self.matrix, self.run_id(), owner=owner)
+        return self.lab
+
+    # --- collection ----------------------------------------------------------------
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        service = getattr(metafunc.module, "SERVICE", None)
+        check = metafunc.function.__name__.removeprefix("test_")
+        if service is None or "placement" not in metafunc.fixturenames:
+            return
+        if check not in services.CHECKS:
+            raise pytest.UsageError(
+                f"{metafunc.module.__file__}: {metafunc.function.__name__}"
+                f" is not a check; allowed: test_"
+                f"{', test_'.join(services.CHECKS)}"
+            )
+        cells = [c for c in self.selected() if (c.service, c.check) == (service, check)]
+        params = [
+            pytest.param(
+                Placement(c.platform, c.engine),
+                marks=self._marks(c),
+                id=f"{c.platform}/{c.engine}",
+            )
+            for c in cells
+        ]
+        metafunc.parametrize("placement", params, scope="module")
+
+    def _marks(self, cell: matrix.Cell) -> list[Any]:
+        marks = [
+            allure.label(key, getattr(cell, key))
+            for key in ("platform", "engine", "service", "check")
+        ]
+        marks += [
+            allure.epic(f"{cell.platform} / {cell.engine}"),
+            allure.feature(cell.service),
+            allure.story(cell.check),
+        ]
+        # One worker owns one machine: a platform's VM, or a local engine's containers.
+        local = self.matrix.platforms[cell.platform].target == "local"
+        group = f"{cell.platform}/{cell.engine}" if local else cell.platform
+        marks.append(pytest.mark.xdist_group(group))
+        issue = matrix.known_issue(self.matrix, cell)
+        if issue:
+            marks += [
+                allure.label("known_issue", issue.reason),
+                allure.label("expected_outcome", issue.outcome),
+                pytest.mark.xfail(strict=True, reason=issue.reason),
+            ]
+        return marks
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        # Case modules with nothing selected are skipped quietly; others keep order.
+        items[:] = [i for i in items if not _is_unparametrized_case(i)]
+
+    # --- outcomes --------------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if "placement" in getattr(item, "fixturenames", ()):
+            kind = _classify(report, call)
+            if kind:
+                report.user_properties.append(("harness_outcome", kind))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        kind = dict(report.user_properties).get("harness_outcome")
+        if kind:
+            previous = self.outcomes.get(report.nodeid)
+            if previous is None or RANK[kind] > RANK[previous["outcome"]]:
+                self.outcomes[report.nodeid] = {
+                    "outcome": kind,
+                    "message": _message(report),
+                }
+        if report.when == "teardown":
+            self._progress(report.nodeid)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {_message(report)}")
+
+    def _progress(self, nodeid: str) -> None:
+        path = self.config.getoption("harness_progress")
+        if path and not self.is_worker and nodeid in self.outcomes:
+            with open(path, "a", encoding="utf-8") as file:
+                file.write(
+                    json.dumps({"nodeid": nodeid, **self.outcomes[nodeid]}) + "\n"
+                )
+
+    # --- session ---------------------------------------------------------------------
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if not self.is_worker:
+            self.run_id()
+            for removed in cleanup.remove_stale():
+                print(f"harness: removed what the crashed run {removed} left behind")
+        _terminate_as_interrupt()
+
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        self.interrupted = True
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        infos = self.lab.close() if self.lab else []
+        state = state_root() / self.run_id()
+        if not self.is_worker and state.exists():
+            for problem in cleanup.release(state):
+                print(f"harness: could not remove: {problem}")
+        if self._selected is not None:
+            self._write_meta(infos)
+        path = self.config.getoption("harness_summary")
+        if path and not self.is_worker:
+            Path(path).write_text(
+                json.dumps(
+                    {
+                        "run_id": self.run_id(),
+                        "exitstatus": int(exitstatus),
+                        "interrupted": self.interrupted,
+                        "selected": len(self._selected or []),
+                        "cells": self.outcomes,
+                        "collection_errors": self.collection_errors,
+                    },
+                    indent=1,
+                )
+            )
+
+    def _write_meta(self, infos: list[dict[str, Any]]) -> None:
+        folder = getattr(self.config.option, "allure_report_dir", None)
+        if not folder:
+            return
+        meta = {
+            "kind": "harness-run-meta",
+            "schema": 1,
+            "run_id": self.run_id(),
+            "harness_version": __version__,
+            "started": self.started,
+            "finished": _now(),
+            "interrupted": self.interrupted,
+            "where": {"hostname": socket.gethostname(), "ci": os.environ.get("CI")},
+            "engines": infos,
+            "selected": [dataclasses.astuple(c) for c in self._selected or []],
+            "known_issues": [i.model_dump() for i in self.matrix.known_issues],
+        }
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        name = f"harness-meta-{uuid.uuid4().hex}.json"
+        (Path(folder) / name).write_text(json.dumps(meta, indent=1))
+
+
+RANK = {"skipped": 0, "passed": 1, "expected failure": 2, "broken": 3, "failed": 4}
+
+
+def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
+    if not report.failed or report.longrepr is None:
+        return ""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return str(getattr(crash, "message", None) or report.longrepr)[:2000]
+
+
+def _classify(report: pytest.TestReport, call: pytest.CallInfo) -> str | None:
+    """passed | failed | broken | skipped | expected failure, or None (no news)."""
+    if hasattr(report, "wasxfail"):
+        return "failed" if report.failed else "expected failure"
+    if report.skipped:
+        return "skipped"
+    if report.failed:
+        if (
+            report.when == "call"
+            and call.excinfo is not None
+            and call.excinfo.errisinstance((AssertionError, pytest.fail.Exception))
+        ):
+            return "failed"
+        if report.when == "call" and call.excinfo is None:
+            return "failed"  # strict XPASS: the known issue no longer reproduces
+        return "broken"
+    return "passed" if report.when == "call" else None
+
+
+def _is_unparametrized_case(item: pytest.Item) -> bool:
+    return "placement" in getattr(item, "fixturenames", ()) and not hasattr(
+        item, "callspec"
+    )
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM ends the run like Ctrl-C: fixtures tear down, results are kept."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:
+        pass  # not the main thread
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(HarnessPlugin(config), "harness-state")
+
+
+# --- fixtures ----------------------------------------------------------------------
+
+
+def _plugin(request: pytest.FixtureRequest) -> HarnessPlugin:
+    return request.config.pluginmanager.get_plugin("harness-state")
+
+
+@pytest.fixture(scope="module")
+def suite(request: pytest.FixtureRequest, placement: Placement):
+    """Containers for one service suite on one placement; removed afterwards."""
+    service = services.get(request.module.SERVICE)
+    lab = _plugin(request).lab_for_run()
+    with lab.suite(placement, service) as made:
+        yield made
+
+
+@pytest.fixture
+def cell(request: pytest.FixtureRequest, placement: Placement) -> matrix.Cell:
+    check = request.function.__name__.removeprefix("test_")
+    return matrix.Cell(
+        placement.platform, placement.engine, request.module.SERVICE, check
+    )
+
+
+__all__ = ["Suite", "HarnessError"]

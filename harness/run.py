@@ -1,0 +1,81 @@
+"""The run: its id, its label and the folders it owns.
+
+Everything a run creates (mounts, namespaces, processes, folders) carries its label
+so that the next run can find and remove what a crashed run left behind, and only
+that.  A run's state folder holds `owner.pid`; a state folder whose owner is dead
+belongs to a crashed run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+
+LABEL_PREFIX = "hx"
+
+
+def cache_root() -> Path:
+    """Where cached artefacts live (golden prefixes, built guest tools)."""
+    if os.environ.get("HARNESS_CACHE"):
+        return Path(os.environ["HARNESS_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "harness"
+
+
+def state_root() -> Path:
+    """Where runs keep their live state (container folders, mount points)."""
+    return cache_root() / "runs"
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """A sortable, unique run id such as 20261203T183400Z-3f9a1c."""
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+@dataclasses.dataclass
+class Run:
+    """One execution of a selection of cells."""
+
+    id: str
+    state: Path  # this run's folder under state_root()
+
+    @property
+    def label(self) -> str:
+        """Short label for names with length limits (network namespaces): hx<6 hex>."""
+        return LABEL_PREFIX + self.id.rsplit("-", 1)[-1]
+
+    @classmethod
+    def create(cls, run_id: str | None = None, owner: int | None = None) -> Run:
+        """The run's state folder, owned by `owner` (default: this process).
+
+        The first process to create it names the owner; pytest-xdist workers pass
+        their controller's pid, which outlives them.
+        """
+        run_id = run_id or new_run_id()
+        state = state_root() / run_id
+        state.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(state / "owner.pid", "x") as file:
+                file.write(f"{owner or os.getpid()}\n")
+        except FileExistsError:
+            pass
+        return cls(run_id, state)
+
+
+def owner_alive(state: Path) -> bool:
+    """True when the process that owns a run's state folder is still running."""
+    try:
+        pid = int((state / "owner.pid").read_text().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
