@@ -55,7 +55,8 @@ def test_isolated(suite, placement):
         )
         reply = tcp_ask(suite.client, suite.peer.address, PORT)
         assert reply["ok"] and json.loads(reply["answer"]).get("identity") == (
-            suite.peer.identity), f"the peer's instance does not answer: {reply}"
+            suite.peer.identity
+        ), f"the peer's instance does not answer: {reply}"
         host = probe(suite.host, "scm", "query", NAME)
         assert error_code(host) == NOT_FOUND, f"the host changed: {host}"
     finally:

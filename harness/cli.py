@@ -32,8 +32,11 @@ from harness import matrix as matrixlib
 from harness.errors import ConfigError, ExitCode, HarnessError, exit_code_for
 from harness.run import new_run_id
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Compatibility matrix of duplicated Windows services.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Compatibility matrix of duplicated Windows services.",
+)
 console = Console(stderr=True)
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "cases"
@@ -42,15 +45,23 @@ MatrixOpt = Annotated[Path, typer.Option("--matrix", help="matrix file")]
 ListOpt = Annotated[list[str] | None, typer.Option()]
 
 
-def _filters(platform: list[str] | None, engine: list[str] | None,
-             service: list[str] | None, check: list[str] | None,
-             shard: str | None = None) -> matrixlib.Filters:
+def _filters(
+    platform: list[str] | None,
+    engine: list[str] | None,
+    service: list[str] | None,
+    check: list[str] | None,
+    shard: str | None = None,
+) -> matrixlib.Filters:
     def split(values: list[str] | None) -> list[str]:
         return [v for item in values or [] for v in item.split(",") if v]
 
-    return matrixlib.Filters(split(platform), split(engine), split(service),
-                             split(check),
-                             matrixlib.parse_shard(shard) if shard else None)
+    return matrixlib.Filters(
+        split(platform),
+        split(engine),
+        split(service),
+        split(check),
+        matrixlib.parse_shard(shard) if shard else None,
+    )
 
 
 def _fail(error: BaseException) -> typer.Exit:
@@ -61,8 +72,11 @@ def _fail(error: BaseException) -> typer.Exit:
 @app.command("list")
 def list_cells(
     matrix: MatrixOpt = ROOT / "matrix.yaml",
-    platform: ListOpt = None, engine: ListOpt = None, service: ListOpt = None,
-    check: ListOpt = None, shard: Annotated[str | None, typer.Option()] = None,
+    platform: ListOpt = None,
+    engine: ListOpt = None,
+    service: ListOpt = None,
+    check: ListOpt = None,
+    shard: Annotated[str | None, typer.Option()] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Print the cells a run would cover, in their stable order."""
@@ -74,36 +88,58 @@ def list_cells(
     rows = []
     for cell in cells:
         issue = matrixlib.known_issue(m, cell)
-        rows.append({"platform": cell.platform, "engine": cell.engine,
-                     "service": cell.service, "check": cell.check,
-                     "known_issue": issue.reason if issue else None,
-                     "expected": issue.outcome if issue else "passed"})
+        rows.append(
+            {
+                "platform": cell.platform,
+                "engine": cell.engine,
+                "service": cell.service,
+                "check": cell.check,
+                "known_issue": issue.reason if issue else None,
+                "expected": issue.outcome if issue else "passed",
+            }
+        )
     if as_json:
         print(json.dumps(rows, indent=1))
     else:
-        table = Table("platform", "engine", "service", "check", "expected",
-                      title=f"{len(rows)} cells")
+        table = Table(
+            "platform",
+            "engine",
+            "service",
+            "check",
+            "expected",
+            title=f"{len(rows)} cells",
+        )
         for row in rows:
-            table.add_row(row["platform"], row["engine"], row["service"],
-                          row["check"], row["expected"])
+            table.add_row(
+                row["platform"],
+                row["engine"],
+                row["service"],
+                row["check"],
+                row["expected"],
+            )
         Console().print(table)
     if not rows:
         raise typer.Exit(int(ExitCode.NO_CELLS))
 
 
-@app.command(context_settings={"allow_extra_args": True,
-                               "ignore_unknown_options": True})
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
 def run(
     ctx: typer.Context,
     matrix: MatrixOpt = ROOT / "matrix.yaml",
-    platform: ListOpt = None, engine: ListOpt = None, service: ListOpt = None,
+    platform: ListOpt = None,
+    engine: ListOpt = None,
+    service: ListOpt = None,
     check: ListOpt = None,
     shard: Annotated[str | None, typer.Option(help="I/N: a stable share")] = None,
     reports: Annotated[Path, typer.Option(help="reports folder")] = ROOT / "reports",
-    workers: Annotated[int, typer.Option("-n", "--workers",
-                                         help="parallel pytest workers")] = 0,
+    workers: Annotated[
+        int, typer.Option("-n", "--workers", help="parallel pytest workers")
+    ] = 0,
     report: Annotated[bool, typer.Option(help="render the dashboard")] = True,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    cases: Annotated[Path, typer.Option(help="folder of case modules")] = CASES,
 ) -> None:
     """Run the selected cells and render the dashboard.  Arguments after `--` go to
     pytest."""
@@ -117,11 +153,19 @@ def run(
         console.print(_no_cells_message(m, filters), highlight=False)
         raise typer.Exit(int(ExitCode.NO_CELLS))
     run_id = new_run_id()
+    reports = reports.resolve()
     run_dir = reports / run_id
     results = run_dir / "allure-results"
     results.mkdir(parents=True, exist_ok=True)
-    argv = _pytest_argv(matrix, filters, run_id, run_dir, results, workers,
-                        list(ctx.args))
+    argv = _pytest_argv(
+        matrix,
+        filters,
+        run_id,
+        run_dir,
+        results,
+        workers,
+        [str(cases.resolve()), *ctx.args],
+    )
     summary = _run_pytest(argv, run_dir, len(cells), progress)
     code = _exit_code(summary, run_dir)
     if report:
@@ -131,8 +175,10 @@ def run(
 
 def _no_cells_message(m: matrixlib.Matrix, filters: matrixlib.Filters) -> str:
     lines = ["no cell selected by these filters; valid values:"]
-    lines.append(f"  --platform {', '.join(sorted(m.platforms))} (default: "
-                 f"{', '.join(n for n, p in m.platforms.items() if p.default)})")
+    lines.append(
+        f"  --platform {', '.join(sorted(m.platforms))} (default: "
+        f"{', '.join(n for n, p in m.platforms.items() if p.default)})"
+    )
     lines.append(f"  --engine   {', '.join(sorted(m.engines))}")
     lines.append(f"  --service  {', '.join(m.services)}")
     lines.append(f"  --check    {', '.join(m.checks)}")
@@ -140,19 +186,44 @@ def _no_cells_message(m: matrixlib.Matrix, filters: matrixlib.Filters) -> str:
     return "\n".join(lines)
 
 
-def _pytest_argv(matrix: Path, filters: matrixlib.Filters, run_id: str,
-                 run_dir: Path, results: Path, workers: int,
-                 extra: list[str]) -> list[str]:
-    argv = [sys.executable, "-m", "pytest", str(CASES), "--rootdir", str(ROOT),
-            "-c", str(ROOT / "pyproject.toml"), "--matrix", str(matrix.resolve()),
-            "--run-id", run_id, "--alluredir", str(results), "--clean-alluredir",
-            "--harness-summary", str(run_dir / "summary.json"),
-            "--harness-progress", str(run_dir / "progress.jsonl"),
-            "-o", "testpaths=cases", "-q", "-rfE", "--tb=short"]
-    for option, values in (("--platform", filters.platforms),
-                           ("--engine", filters.engines),
-                           ("--service", filters.services),
-                           ("--check", filters.checks)):
+def _pytest_argv(
+    matrix: Path,
+    filters: matrixlib.Filters,
+    run_id: str,
+    run_dir: Path,
+    results: Path,
+    workers: int,
+    extra: list[str],
+) -> list[str]:
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--rootdir",
+        str(ROOT),
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        "--matrix",
+        str(matrix.resolve()),
+        "--run-id",
+        run_id,
+        "--alluredir",
+        str(results),
+        "--clean-alluredir",
+        "--harness-summary",
+        str(run_dir / "summary.json"),
+        "--harness-progress",
+        str(run_dir / "progress.jsonl"),
+        "-q",
+        "-rfE",
+        "--tb=short",
+    ]
+    for option, values in (
+        ("--platform", filters.platforms),
+        ("--engine", filters.engines),
+        ("--service", filters.services),
+        ("--check", filters.checks),
+    ):
         for value in values:
             argv += [option, value]
     if filters.shard:
@@ -162,8 +233,9 @@ def _pytest_argv(matrix: Path, filters: matrixlib.Filters, run_id: str,
     return argv + extra
 
 
-def _run_pytest(argv: list[str], run_dir: Path, total: int,
-                show: bool) -> dict[str, Any]:
+def _run_pytest(
+    argv: list[str], run_dir: Path, total: int, show: bool
+) -> dict[str, Any]:
     """Run pytest in a child process, logging to pytest.log, with a progress bar.
 
     SIGINT and SIGTERM are passed on to pytest, which tears its fixtures down (so
@@ -172,8 +244,9 @@ def _run_pytest(argv: list[str], run_dir: Path, total: int,
     log_path = run_dir / "pytest.log"
     progress_path = run_dir / "progress.jsonl"
     with open(log_path, "wb") as log_file:
-        child = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT,
-                                 cwd=ROOT)
+        child = subprocess.Popen(
+            argv, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT
+        )
         forwarded: list[int] = []
 
         def forward(signum: int, frame: Any) -> None:
@@ -193,22 +266,32 @@ def _run_pytest(argv: list[str], run_dir: Path, total: int,
     return summary
 
 
-def _watch(child: subprocess.Popen, progress_path: Path, total: int,
-           show: bool) -> None:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[last]}"))
-    with Progress(*columns, console=console, disable=not show,
-                  transient=False) as bar:
+def _watch(
+    child: subprocess.Popen, progress_path: Path, total: int, show: bool
+) -> None:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+    )
+    with Progress(*columns, console=console, disable=not show, transient=False) as bar:
         task = bar.add_task("cells", total=total, last="")
         seen = 0
         while True:
             done = child.poll() is not None
-            lines = (progress_path.read_text(encoding="utf-8").splitlines()
-                     if progress_path.exists() else [])
+            lines = (
+                progress_path.read_text(encoding="utf-8").splitlines()
+                if progress_path.exists()
+                else []
+            )
             for line in lines[seen:]:
                 item = json.loads(line)
-                bar.update(task, advance=1, last=f"{item['outcome']:<16} "
-                           f"{item['nodeid'].split('::')[-1]}")
+                bar.update(
+                    task,
+                    advance=1,
+                    last=f"{item['outcome']:<16} {item['nodeid'].split('::')[-1]}",
+                )
             seen = len(lines)
             if done:
                 break
@@ -222,13 +305,20 @@ def _exit_code(summary: dict[str, Any], run_dir: Path) -> ExitCode:
         console.print("[yellow]interrupted: the results so far are kept[/yellow]")
         return ExitCode.INTERRUPTED
     if summary.get("returncode") == 4 or "cells" not in summary:
-        console.print(f"[red]pytest could not run:[/red]\n{log_tail}", markup=True,
-                      highlight=False)
+        console.print(
+            f"[red]pytest could not run:[/red]\n{log_tail}",
+            markup=True,
+            highlight=False,
+        )
         return ExitCode.USAGE if summary.get("returncode") == 4 else ExitCode.BROKEN
     _print_summary(summary)
     if summary.get("collection_errors"):
-        console.print("[red]a case module could not be collected:[/red]",
-                      *summary["collection_errors"], sep="\n", highlight=False)
+        console.print(
+            "[red]a case module could not be collected:[/red]",
+            *summary["collection_errors"],
+            sep="\n",
+            highlight=False,
+        )
         return ExitCode.FAILED if "failed" in outcomes else ExitCode.BROKEN
     if "failed" in outcomes:
         return ExitCode.FAILED
@@ -243,13 +333,17 @@ def _print_summary(summary: dict[str, Any]) -> None:
     counts: dict[str, int] = {}
     for cell in summary["cells"].values():
         counts[cell["outcome"]] = counts.get(cell["outcome"], 0) + 1
-    console.print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or
-                  "no cell ran", highlight=False)
+    console.print(
+        ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no cell ran",
+        highlight=False,
+    )
     for nodeid, cell in summary["cells"].items():
         if cell["outcome"] in ("failed", "broken"):
-            console.print(f"  {cell['outcome']}: {nodeid}\n    "
-                          f"{cell['message'].splitlines()[0] if cell['message'] else ''}",
-                          highlight=False)
+            console.print(
+                f"  {cell['outcome']}: {nodeid}\n    "
+                f"{cell['message'].splitlines()[0] if cell['message'] else ''}",
+                highlight=False,
+            )
 
 
 def _render(results: Path, reports: Path, run_id: str) -> None:
@@ -271,14 +365,23 @@ def doctor() -> None:
     """Check what the local Wine target needs, and say how to get what is missing."""
     checks = [
         ("wine", shutil.which("wine"), "apt-get install wine64"),
-        ("MinGW-w64", shutil.which("x86_64-w64-mingw32-gcc"),
-         "apt-get install gcc-mingw-w64-x86-64"),
+        (
+            "MinGW-w64",
+            shutil.which("x86_64-w64-mingw32-gcc"),
+            "apt-get install gcc-mingw-w64-x86-64",
+        ),
         ("make", shutil.which("make"), "apt-get install make"),
         ("ip (iproute2)", shutil.which("ip"), "apt-get install iproute2"),
-        ("root (namespaces, overlay)", os.geteuid() == 0,
-         "run as root, or use engine wine-shared"),
-        ("chromium (dashboard tests)", shutil.which("chromium"),
-         "apt-get install chromium"),
+        (
+            "root (namespaces, overlay)",
+            os.geteuid() == 0,
+            "run as root, or use engine wine-shared",
+        ),
+        (
+            "chromium (dashboard tests)",
+            shutil.which("chromium"),
+            "apt-get install chromium",
+        ),
     ]
     table = Table("need", "found", "how to get it")
     missing = 0
@@ -309,8 +412,10 @@ def _register_optional() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("HARNESS_LOG", "WARNING"),
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("HARNESS_LOG", "WARNING"),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     _register_optional()
     try:
         app()

@@ -39,8 +39,12 @@ class GuestTools:
         return sorted(p for p in self.folder.glob("*.exe"))
 
 
-def tools(source: Path = GUEST_DIR) -> GuestTools:
-    """Build the guest tools if needed; GuestError names what is missing."""
+def tools(source: Path | None = None) -> GuestTools:
+    """Build the guest tools if needed; GuestError names what is missing.
+
+    HARNESS_GUEST_DIR points at another source folder (e.g. a released copy).
+    """
+    source = source or Path(os.environ.get("HARNESS_GUEST_DIR") or GUEST_DIR)
     build = source / "build"
     if shutil.which("x86_64-w64-mingw32-gcc") and shutil.which("make"):
         result = subprocess.run(

@@ -125,7 +125,10 @@ def load(path: Path) -> Matrix:
     problems = _check_references(matrix)
     if problems:
         raise ConfigError(
-            "\n".join(_where(path, lines, loc) + msg for loc, msg in problems)
+            "\n".join(
+                f"{_where(path, lines, loc)}{_dotted(loc)}: {message}"
+                for loc, message in problems
+            )
         )
     return matrix
 

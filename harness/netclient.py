@@ -25,7 +25,11 @@ def tcp(address: str, port: int, timeout: float = 10.0) -> dict[str, object]:
                     break
                 data += chunk
     except OSError as error:
-        return {"ok": False, "errno": error.errno, "error": error.strerror or str(error)}
+        return {
+            "ok": False,
+            "errno": error.errno,
+            "error": error.strerror or str(error),
+        }
     return {"ok": True, "answer": data.decode("utf-8", "replace").strip()}
 
 

@@ -161,9 +161,14 @@ class HarnessPlugin:
             ]
         return marks
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        # Case modules with nothing selected are skipped quietly; others keep order.
-        items[:] = [i for i in items if not _is_unparametrized_case(i)]
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        # A check with no selected cell has an empty parameter set: deselect it.
+        dropped = [i for i in items if _is_unselected_case(i)]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [i for i in items if not _is_unselected_case(i)]
 
     # --- outcomes --------------------------------------------------------------------
 
@@ -203,6 +208,11 @@ class HarnessPlugin:
     # --- session ---------------------------------------------------------------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # Validate matrix.yaml and the filters before collecting: a mistake there is
+        # a usage error with its message, not a collection error per module.
+        given = self.config.getoption("matrix")
+        if given or (self.config.rootpath / "matrix.yaml").exists():
+            self.selected()
         if not self.is_worker:
             self.run_id()
             for removed in cleanup.remove_stale():
@@ -210,7 +220,8 @@ class HarnessPlugin:
         _terminate_as_interrupt()
 
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
-        self.interrupted = True
+        # pytest stops for collection errors with its own Interrupted: not a signal.
+        self.interrupted = not excinfo.errisinstance(pytest.Session.Interrupted)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         infos = self.lab.close() if self.lab else []
@@ -287,9 +298,12 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo) -> str | None:
     return "passed" if report.when == "call" else None
 
 
-def _is_unparametrized_case(item: pytest.Item) -> bool:
-    return "placement" in getattr(item, "fixturenames", ()) and not hasattr(
-        item, "callspec"
+def _is_unselected_case(item: pytest.Item) -> bool:
+    if "placement" not in getattr(item, "fixturenames", ()):
+        return False
+    callspec = getattr(item, "callspec", None)
+    return callspec is None or not isinstance(
+        callspec.params.get("placement"), Placement
     )
 
 

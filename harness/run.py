@@ -27,6 +27,8 @@ def cache_root() -> Path:
 
 def state_root() -> Path:
     """Where runs keep their live state (container folders, mount points)."""
+    if os.environ.get("HARNESS_STATE"):
+        return Path(os.environ["HARNESS_STATE"])
     return cache_root() / "runs"
 
 

@@ -267,9 +267,7 @@ class WineEngine:
             ).returncode
             != 0
         ):
-            subprocess.run(
-                ["umount", "-l", str(container.prefix)], capture_output=True
-            )
+            subprocess.run(["umount", "-l", str(container.prefix)], capture_output=True)
         if self.lab and container.namespace not in (
             None,
             self.lab.client_ns,

@@ -84,10 +84,17 @@ def _build(path: Path, guest: GuestTools) -> None:
     _remove_outdated(path)
 
 
-def _remove_outdated(current: Path) -> None:
-    """Remove golden prefixes of other versions that no mount uses any more."""
+def _remove_outdated(current: Path, keep: int = 3) -> None:
+    """Keep the `keep` newest golden prefixes; older ones go unless a mount uses them.
+
+    Several are kept because runs of different guest-tool versions may be under way
+    at once (a developer's tree and a CI checkout on one machine).
+    """
     mounts = Path("/proc/mounts").read_text(errors="replace")
-    for old in current.parent.glob("golden-*"):
+    goldens = sorted(
+        current.parent.glob("golden-*"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for old in goldens[keep:]:
         if old != current and f"lowerdir={old}/prefix" not in mounts:
             log.info("removing an outdated golden prefix %s", old)
             shutil.rmtree(old, ignore_errors=True)

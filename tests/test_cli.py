@@ -1,0 +1,153 @@
+"""`harness` end to end: exit codes, listing, and a real run on local Wine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HARNESS = [sys.executable, "-c", "from harness.cli import main; main()"]
+
+MATRIX = """\
+version: 1
+platforms:
+  wine-8: {target: local, os: wine, default: true}
+  win2022: {target: vagrant, os: windows}
+engines:
+  wine: {kind: wine, platforms: [wine-8]}
+  windows: {kind: command, platforms: [win2022]}
+services: [ordinary]
+"""
+
+
+def harness(
+    *args: str, cwd: Path = ROOT, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*HARNESS, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=900,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path, private_state) -> Path:
+    (tmp_path / "matrix.yaml").write_text(MATRIX)
+    (tmp_path / "cases").mkdir()
+    return tmp_path
+
+
+def write_cases(project: Path, body: str) -> None:
+    (project / "cases" / "test_ordinary.py").write_text("SERVICE = 'ordinary'\n" + body)
+
+
+def run_in(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return harness(
+        "run",
+        "--matrix",
+        str(project / "matrix.yaml"),
+        "--cases",
+        str(project / "cases"),
+        "--reports",
+        str(project / "reports"),
+        "--no-progress",
+        "--no-report",
+        *args,
+    )
+
+
+PASSING = "def test_starts(placement):\n    pass\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (PASSING, 0),
+        ("def test_starts(placement):\n    assert False, 'engine wrong'\n", 1),
+        ("def test_starts(placement):\n    raise RuntimeError('host gone')\n", 3),
+        ("import no_such_module\n", 3),
+    ],
+)
+def test_exit_codes_say_what_kind_of_trouble(project, body, code):
+    write_cases(project, body)
+    result = run_in(project, "--check", "starts")
+    assert result.returncode == code, result.stderr
+
+
+def test_no_cell_selected_exits_5_and_lists_valid_values(project):
+    write_cases(project, PASSING)
+    result = run_in(project, "--platform", "win2022", "--engine", "wine")
+    assert result.returncode == 5
+    assert "--engine   windows, wine" in result.stderr
+    assert "--platform win2022, wine-8" in result.stderr
+
+
+def test_bad_filter_and_bad_matrix_exit_2_with_the_reason(project):
+    write_cases(project, PASSING)
+    result = run_in(project, "--service", "fax")
+    assert result.returncode == 2
+    assert "--service 'fax' is not in the matrix; allowed values: ordinary" in (
+        " ".join(result.stderr.split())
+    )
+    (project / "matrix.yaml").write_text(MATRIX.replace("os: wine", "os: linux"))
+    result = run_in(project)
+    assert result.returncode == 2
+    assert "matrix.yaml:3: platforms.wine-8.os" in " ".join(result.stderr.split())
+
+
+def test_list_prints_cells_as_json_in_stable_order(project):
+    result = harness(
+        "list",
+        "--matrix",
+        str(project / "matrix.yaml"),
+        "--json",
+        "--platform",
+        "wine-8,win2022",
+    )
+    cells = json.loads(result.stdout)
+    assert [(c["platform"], c["engine"], c["check"]) for c in cells][:4] == [
+        ("win2022", "windows", "starts"),
+        ("win2022", "windows", "serves"),
+        ("win2022", "windows", "isolated"),
+        ("wine-8", "wine", "starts"),
+    ]
+
+
+def test_pytest_arguments_after_the_double_dash_reach_pytest(project):
+    write_cases(project, PASSING + "def test_serves(placement):\n    pass\n")
+    result = run_in(project, "--", "-k", "serves")
+    assert result.returncode == 0
+    run_dir = next((project / "reports").iterdir())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert [k.split("::")[-1] for k in summary["cells"]] == ["test_serves[wine-8/wine]"]
+
+
+@pytest.mark.wine
+def test_the_ordinary_service_on_local_wine_end_to_end(tmp_path, private_state):
+    """The real default matrix, the real Wine engine, the real dashboard."""
+    result = harness(
+        "run", "--service", "ordinary", "--reports", str(tmp_path), "--no-progress"
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    run_dir = next(p for p in tmp_path.iterdir() if p.is_dir() and p.name[0] == "2")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    outcomes = {k.split("::")[-1]: v["outcome"] for k, v in summary["cells"].items()}
+    assert outcomes == {
+        "test_starts[wine-8/wine]": "passed",
+        "test_serves[wine-8/wine]": "passed",
+        "test_isolated[wine-8/wine]": "passed",
+        "test_starts[wine-8/wine-shared]": "passed",
+        "test_serves[wine-8/wine-shared]": "passed",
+        "test_isolated[wine-8/wine-shared]": "expected failure",
+    }
+    assert (run_dir / "index.html").exists()
+    assert f"dashboard: {run_dir / 'index.html'}" in result.stdout
+    assert list(private_state.iterdir()) == [], "the run left state behind"

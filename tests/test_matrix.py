@@ -1,0 +1,180 @@
+"""matrix.yaml: validation messages, expansion order, filters and shards."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness import matrix
+from harness.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GOOD = """\
+version: 1
+platforms:
+  wine-8: {target: local, os: wine, default: true}
+  win2022: {target: vagrant, os: windows, box: some/box}
+engines:
+  wine: {kind: wine, platforms: [wine-8]}
+  wine-shared: {kind: wine, platforms: [wine-8]}
+  command: {kind: command, platforms: [win2022]}
+services: [ordinary]
+exclude:
+  - {engine: wine-shared, check: serves}
+known_issues:
+  - platform: wine-8
+    engine: wine
+    service: ordinary
+    check: isolated
+    outcome: failed
+    reason: a reason that is long enough
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "matrix.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def error_of(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        matrix.load(write(tmp_path, text))
+    return str(caught.value)
+
+
+def test_the_default_matrix_is_valid():
+    m = matrix.load(ROOT / "matrix.yaml")
+    assert matrix.select(m), "the default matrix selects no cell"
+
+
+def test_expansion_is_sorted_and_applies_exclusions(tmp_path):
+    cells = matrix.expand(matrix.load(write(tmp_path, GOOD)))
+    ids = [c.id for c in cells]
+    assert ids == [
+        "win2022/command/ordinary/starts",
+        "win2022/command/ordinary/serves",
+        "win2022/command/ordinary/isolated",
+        "wine-8/wine/ordinary/starts",
+        "wine-8/wine/ordinary/serves",
+        "wine-8/wine/ordinary/isolated",
+        "wine-8/wine-shared/ordinary/starts",
+        "wine-8/wine-shared/ordinary/isolated",
+    ]
+
+
+def test_default_platforms_only_unless_named(tmp_path):
+    m = matrix.load(write(tmp_path, GOOD))
+    assert {c.platform for c in matrix.select(m)} == {"wine-8"}
+    named = matrix.select(m, matrix.Filters(platforms=["win2022"]))
+    assert {c.platform for c in named} == {"win2022"}
+
+
+def test_known_issue_is_found_for_its_cell(tmp_path):
+    m = matrix.load(write(tmp_path, GOOD))
+    cell = matrix.Cell("wine-8", "wine", "ordinary", "isolated")
+    assert matrix.known_issue(m, cell).outcome == "failed"
+    assert (
+        matrix.known_issue(m, matrix.Cell("wine-8", "wine", "ordinary", "starts"))
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "target: local, os: wine, default: true",
+            "target: lokal, os: wine, default: true",
+            ":3: platforms.wine-8.target: Input should be 'local', 'vagrant' or "
+            "'inventory'",
+        ),
+        (
+            "{kind: wine, platforms: [wine-8]}\n  wine-shared",
+            "{kind: wine, platforms: [wine-9]}\n  wine-shared",
+            ":6: engines.wine.platforms[0]: unknown platform 'wine-9'; allowed values: "
+            "win2022, wine-8",
+        ),
+        (
+            "services: [ordinary]",
+            "services: [ordinary, fax]",
+            ":9: services[1]: unknown service 'fax'; allowed values: bits, dcom",
+        ),
+        (
+            "box: some/box}",
+            "box: some/box, colour: red}",
+            ":4: platforms.win2022.colour: unknown key 'colour'; allowed keys: target, "
+            "os, default",
+        ),
+        (
+            "check: isolated",
+            "check: isolatd",
+            ":16: known_issues[0].check: Input should be 'starts', 'serves' or "
+            "'isolated'",
+        ),
+        (
+            "  - platform: wine-8",
+            "  - platform: win2022",
+            ":13: known_issues[0]: names no cell of the matrix",
+        ),
+        ("version: 1", "version: 2", ":1: version: Input should be 1"),
+        (
+            "  wine: {kind",
+            "  wine: {kind: wine, platforms: []}\n  wine: {kind",
+            ":7: engines.wine: duplicate key 'wine'",
+        ),
+        (
+            "platforms:\n  wine-8",
+            "platforms:\n  Wine 8",
+            "'Wine 8' is not a valid name",
+        ),
+        ("exclude:", "exclude: [", "YAML syntax error"),
+        ("services: [ordinary]\n", "", "services: required key 'services' is missing"),
+    ],
+)
+def test_errors_name_file_line_key_and_allowed_values(tmp_path, old, new, expected):
+    assert old in GOOD
+    message = error_of(tmp_path, GOOD.replace(old, new, 1))
+    assert str(tmp_path / "matrix.yaml") in message
+    assert expected in message
+
+
+def test_a_file_that_is_not_a_mapping(tmp_path):
+    assert "must be a mapping" in error_of(tmp_path, "- 1\n- 2\n")
+
+
+def test_missing_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        matrix.load(tmp_path / "absent.yaml")
+
+
+def test_unknown_filter_values_list_the_valid_ones(tmp_path):
+    m = matrix.load(write(tmp_path, GOOD))
+    with pytest.raises(ConfigError, match="--service 'fax' .*allowed values: ordinary"):
+        matrix.select(m, matrix.Filters(services=["fax"]))
+
+
+def test_filters_select_exactly_the_matching_cells(tmp_path):
+    m = matrix.load(write(tmp_path, GOOD))
+    cells = matrix.select(m, matrix.Filters(engines=["wine"], checks=["serves"]))
+    assert [c.id for c in cells] == ["wine-8/wine/ordinary/serves"]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5])
+def test_shards_are_disjoint_and_cover_every_cell(tmp_path, count):
+    m = matrix.load(write(tmp_path, GOOD))
+    every = matrix.select(m, matrix.Filters(platforms=["wine-8", "win2022"]))
+    shares = [matrix.shard(every, i, count) for i in range(1, count + 1)]
+    flat = [c for share in shares for c in share]
+    assert sorted(flat, key=matrix.Cell.sort_key) == every
+    assert len(flat) == len(set(flat))
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "1/0", "a/b", "1", "1/2/3"])
+def test_bad_shards_are_config_errors(text):
+    with pytest.raises(ConfigError, match="--shard"):
+        index, count = matrix.parse_shard(text)
+        matrix.shard([], index, count)

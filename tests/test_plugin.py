@@ -1,0 +1,172 @@
+"""The pytest plugin, driven through pytester on generated matrices and case modules."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+MATRIX = """\
+version: 1
+platforms:
+  wine-8: {target: local, os: wine, default: true}
+  win2022: {target: vagrant, os: windows}
+engines:
+  wine: {kind: wine, platforms: [wine-8]}
+  other: {kind: wine, platforms: [wine-8, win2022]}
+services: [ordinary]
+known_issues:
+  - {platform: wine-8, engine: other, service: ordinary, check: isolated,
+     outcome: failed, reason: the peer shares the network with the container}
+"""
+
+CASES = """\
+from harness.errors import GuestError
+
+SERVICE = "ordinary"
+
+def test_starts(placement, cell):
+    assert cell.check == "starts"
+    assert placement.engine == "wine", "the other engine is wrong"
+
+def test_serves(placement):
+    if placement.engine == "other":
+        raise GuestError("the probe crashed")
+
+def test_isolated(placement):
+    assert placement.engine != "other", "isolation broken"
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, private_state) -> pytest.Pytester:
+    pytester.makefile(".yaml", matrix=MATRIX)
+    pytester.makepyfile(test_ordinary=CASES)
+    return pytester
+
+
+def run(pytester: pytest.Pytester, *args: str):
+    summary = pytester.path / "summary.json"
+    results = pytester.path / "results"
+    outcome = pytester.runpytest_subprocess(
+        "--matrix",
+        "matrix.yaml",
+        "--alluredir",
+        str(results),
+        "--harness-summary",
+        str(summary),
+        "-p",
+        "no:cacheprovider",
+        *args,
+    )
+    data = json.loads(summary.read_text()) if summary.exists() else None
+    return outcome, data, results
+
+
+def outcomes(summary) -> dict[str, str]:
+    return {k.split("::")[-1]: v["outcome"] for k, v in summary["cells"].items()}
+
+
+def test_cells_are_parametrized_by_placement_and_classified(project):
+    result, summary, _ = run(project)
+    assert outcomes(summary) == {
+        "test_starts[wine-8/wine]": "passed",
+        "test_starts[wine-8/other]": "failed",
+        "test_serves[wine-8/wine]": "passed",
+        "test_serves[wine-8/other]": "broken",
+        "test_isolated[wine-8/wine]": "passed",
+        "test_isolated[wine-8/other]": "expected failure",
+    }
+    assert summary["selected"] == 6
+
+
+def test_an_unexpected_pass_of_a_known_issue_fails(project):
+    project.makepyfile(test_ordinary=CASES.replace('!= "other"', '!= "nobody"'))
+    _, summary, _ = run(project)
+    assert outcomes(summary)["test_isolated[wine-8/other]"] == "failed"
+
+
+def test_filters_and_default_platforms(project):
+    _, summary, _ = run(project, "--engine", "other", "--check", "starts,serves")
+    assert sorted(outcomes(summary)) == [
+        "test_serves[wine-8/other]",
+        "test_starts[wine-8/other]",
+    ]
+    _, summary, _ = run(project, "--platform", "win2022", "--check", "starts")
+    assert list(outcomes(summary)) == [
+        "test_ordinary.py::test_starts[win2022/other]".split("::")[-1]
+    ]
+
+
+def test_unknown_filter_value_is_a_usage_error(project):
+    result, _, _ = run(project, "--service", "fax")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--service 'fax' is not in the matrix; allowed values: ordinary*"]
+    )
+
+
+def test_allure_results_carry_cell_labels_and_known_issues(project):
+    _, _, results = run(project)
+    labelled = {}
+    for path in results.glob("*-result.json"):
+        data = json.loads(path.read_text())
+        labels = {}
+        for label in data["labels"]:
+            labels.setdefault(label["name"], label["value"])
+        key = tuple(labels[k] for k in ("platform", "engine", "service", "check"))
+        labelled[key] = (data["status"], labels)
+    assert len(labelled) == 6
+    status, labels = labelled[("wine-8", "other", "ordinary", "isolated")]
+    assert labels["known_issue"] == "the peer shares the network with the container"
+    assert labels["expected_outcome"] == "failed"
+    assert (labels["epic"], labels["feature"], labels["story"]) == (
+        "wine-8 / other",
+        "ordinary",
+        "isolated",
+    )
+    assert labelled[("wine-8", "other", "ordinary", "serves")][0] == "broken"
+    assert labelled[("wine-8", "other", "ordinary", "starts")][0] == "failed"
+
+
+def test_run_metadata_is_written_beside_the_results(project):
+    _, summary, results = run(project)
+    metas = [json.loads(p.read_text()) for p in results.glob("harness-meta-*.json")]
+    assert len(metas) == 1
+    meta = metas[0]
+    assert meta["run_id"] == summary["run_id"]
+    assert meta["kind"] == "harness-run-meta" and meta["schema"] == 1
+    assert len(meta["selected"]) == 6
+    assert meta["known_issues"][0]["check"] == "isolated"
+
+
+def test_a_case_module_that_does_not_import_is_reported(project):
+    project.makepyfile(test_broken_module="import no_such_module\nSERVICE = 'x'\n")
+    result, summary, _ = run(project)
+    assert summary["collection_errors"]
+    assert "no_such_module" in summary["collection_errors"][0]
+    assert result.ret != 0
+
+
+def test_a_test_that_is_not_a_check_is_refused(project):
+    project.makepyfile(test_ordinary=CASES + "\ndef test_speed(placement):\n    pass\n")
+    result, summary, _ = run(project)
+    assert result.ret != pytest.ExitCode.OK
+    assert "test_speed is not a check" in summary["collection_errors"][0]
+
+
+def test_workers_collect_the_same_cells(project):
+    _, summary, results = run(project, "-n", "2", "--dist", "loadgroup")
+    assert len(outcomes(summary)) == 6
+    assert outcomes(summary)["test_serves[wine-8/other]"] == "broken"
+
+
+def test_matrix_errors_stop_the_run_with_the_message(project):
+    Path(project.path / "matrix.yaml").write_text(
+        textwrap.dedent(MATRIX).replace("target: local", "target: lokal")
+    )
+    result, _, _ = run(project)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*matrix.yaml:3: platforms.wine-8.target*"])
