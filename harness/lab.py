@@ -111,19 +111,17 @@ class Lab:
         """Two fresh containers with `service` duplicated into the first."""
         engine = self.engine(placement)
         self.target(placement.platform).revert()
-        made = []
+        names = [f"{service.name}-1", f"{service.name}-2"]
+        with allure.step(f"create containers {', '.join(names)}"):
+            made = _create(engine, names)
         try:
-            for suffix in ("1", "2"):
-                with allure.step(f"create container {service.name}-{suffix}"):
-                    made.append(engine.create_container(f"{service.name}-{suffix}"))
             with allure.step(f"duplicate {service.name} into {made[0].name}"):
                 results = engine.duplicate(made[0], service)
                 for result in results or []:
                     attach(result)
             yield Suite(placement, service, engine, made[0], made[1], results or [])
         finally:
-            for container in made:
-                engine.destroy(container)
+            _destroy(engine, made)
 
     def close(self) -> list[dict[str, Any]]:
         """Close every engine and bring every host down; returns engine infos."""
@@ -140,3 +138,25 @@ class Lab:
         self.engines.clear()
         self.targets.clear()
         return self.infos
+
+
+def _create(engine: Any, names: list[str]) -> list[Any]:
+    """Containers side by side when the engine can, one by one otherwise."""
+    if hasattr(engine, "create_containers"):
+        return engine.create_containers(names)
+    made: list[Any] = []
+    try:
+        for name in names:
+            made.append(engine.create_container(name))
+    except BaseException:
+        _destroy(engine, made)
+        raise
+    return made
+
+
+def _destroy(engine: Any, containers: list[Any]) -> None:
+    if hasattr(engine, "destroy_many"):
+        engine.destroy_many(containers)
+    else:
+        for container in containers:
+            engine.destroy(container)

@@ -18,6 +18,8 @@ import os
 import secrets
 import shutil
 import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,7 @@ class WineContainer:
         self.identity = f"{engine.name}:{name}:{secrets.token_hex(4)}"
         self.env = wine_env(prefix, engine.run.id)
         self.agent: guest.AgentClient | None = None
+        self.how = "overlay"  # or "copy" when overlay mounts are unavailable
 
     def __repr__(self) -> str:
         return f"<{self.role} {self.name} of {self.engine.name} at {self.address}>"
@@ -164,6 +167,8 @@ class WineEngine:
                 f"allowed values: {', '.join(NETWORKS)}"
             )
         self.containers: dict[str, WineContainer] = {}
+        self._reserved: set[str] = set()
+        self._lock = threading.Lock()
         self.lab: LabNetwork | None = None
         self.shared: tuple[str | None, str | None] = (None, None)
         self.golden: Path | None = None
@@ -189,6 +194,11 @@ class WineEngine:
                 "%s: not root, so the shared network is this machine's own", self.name
             )
             self.shared = (None, "127.0.0.1")
+        # The host side and the client machine serve every suite: start them now,
+        # side by side, instead of in the first check that needs each.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for future in [pool.submit(self.host_side), pool.submit(self.client)]:
+                future.result()
         return EngineInfo(
             self.name,
             version,
@@ -201,16 +211,51 @@ class WineEngine:
         )
 
     def create_container(self, name: str, role: str = "container") -> WineContainer:
-        if name in self.containers:
-            raise EngineError(f"{self.name}: container {name!r} exists already")
         if self.golden is None:
             raise EngineError(f"{self.name}: prepare() was not called")
+        with self._lock:
+            if name in self.containers or name in self._reserved:
+                raise EngineError(f"{self.name}: container {name!r} exists already")
+            self._reserved.add(name)
+        try:
+            container = self._make(name, role)
+        finally:
+            self._reserved.discard(name)
+        try:
+            container.start()
+        except BaseException:
+            self.destroy(container)
+            raise
+        log.info("%s: %r ready (%s)", self.name, container, container.how)
+        return container
+
+    def create_containers(
+        self, names: Sequence[str], role: str = "container"
+    ) -> list[WineContainer]:
+        """Several containers at once (their Wine boots overlap); all or none."""
+        with ThreadPoolExecutor(max_workers=len(names) or 1) as pool:
+            futures = [pool.submit(self.create_container, n, role) for n in names]
+        errors = [f.exception() for f in futures if f.exception()]
+        if errors:
+            for future in futures:
+                if not future.exception():
+                    self.destroy(future.result())
+            raise errors[0]  # type: ignore[misc]
+        return [f.result() for f in futures]
+
+    def destroy_many(self, containers: Sequence[WineContainer]) -> None:
+        with ThreadPoolExecutor(max_workers=len(containers) or 1) as pool:
+            list(pool.map(self.destroy, containers))
+
+    def _make(self, name: str, role: str) -> WineContainer:
         folder = self.state / name
         prefix, how = make_prefix(self.golden, folder, self._record)
         namespace, address = self._place(name, role)
         container = WineContainer(self, name, role, folder, prefix, namespace, address)
-        container.how = how  # type: ignore[attr-defined]
-        self.containers[name] = container
+        container.how = how
+        with self._lock:
+            self.containers[name] = container
+        return container
         try:
             container.start()
         except BaseException:
@@ -275,16 +320,21 @@ class WineEngine:
         ):
             self.lab.remove(container.namespace)
         shutil.rmtree(container.folder, ignore_errors=True)
-        self.containers.pop(container.name, None)
+        with self._lock:
+            self.containers.pop(container.name, None)
 
     def close(self) -> None:
         """Remove every container, namespace and folder this engine made."""
         problems = []
-        for container in list(self.containers.values()):
+
+        def destroy(container: WineContainer) -> None:
             try:
                 self.destroy(container)
             except (HarnessError, OSError) as error:
                 problems.append(f"{container.name}: {error}")
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(destroy, list(self.containers.values())))
         if self.lab:
             self.lab.remove()
         shutil.rmtree(self.state, ignore_errors=True)

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,6 +59,7 @@ class LabNetwork:
         self.record = record
         self.client_ns = f"{self.prefix}-client"
         self._next = 2
+        self._lock = threading.Lock()
         self.created: list[str] = []
 
     def create(self) -> None:
@@ -72,9 +74,11 @@ class LabNetwork:
             raise EngineError(f"container name {name!r}: use 1-20 of a-z, 0-9 and '-'")
         if self._next > 254:
             raise EngineError("the lab network is full (253 containers)")
-        namespace, address = f"{self.prefix}-{name}", f"{SUBNET}.{self._next}"
-        veth = f"v{self._next}"
-        self._next += 1
+        with self._lock:  # containers are created from several threads at once
+            index = self._next
+            self._next += 1
+        namespace, address = f"{self.prefix}-{name}", f"{SUBNET}.{index}"
+        veth = f"v{index}"
         self._add_namespace(namespace)
         ip(
             "-n",
