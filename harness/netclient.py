@@ -1,17 +1,36 @@
 """Linux clients run on the client machine (inside its network namespace).
 
     python -m harness.netclient tcp 198.18.0.2 8135
+    python -m harness.netclient http http://198.18.0.2:8180/dup/
+    python -m harness.netclient rpc 198.18.0.2 UUID [PORT]
 
-prints one JSON object: {"ok": true, "answer": "<first line the server sent>"} or
-{"ok": false, "errno": 111, "error": "Connection refused"}; the exit status is 0 or 1.
-Decisions are made on errno, never on the text.
+Each prints one JSON object and exits 0 when "ok" is true, 1 otherwise:
+- tcp: {"ok": true, "answer": "<first line the server sent>"} or
+  {"ok": false, "errno": 111, "error": "Connection refused"};
+- http: {"ok": true, "status": 200, "body": "..."}, or "errno" as for tcp, or
+  "status" with the server's error status;
+- rpc: the harness's RPC interface (guest/probe/dupif.idl) through impacket, a
+  client independent of Windows' and Wine's RPC runtime.  Without PORT the
+  endpoint mapper on TCP 135 is asked where the interface UUID is registered
+  ("stage": "map"); then DupIdentity is called on that port ("stage": "call").
+  {"ok": true, "port": 8136, "identity": "...", "pid": N}, or {"ok": false,
+  "stage": ..., "errno": N} for a socket error, or "code": N for an RPC status.
+Decisions are made on errno, status and code, never on the text.  Case modules
+call it through `ask(client, "rpc", address, uuid)`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
+import urllib.error
+import urllib.request
+from typing import Any
+
+DUPIF = ("dce773e0-739a-4e64-90c8-acfbd4aa24b9", "1.0")  # guest/probe/dupif.idl
+IDENTITY_CHARS = 1024
 
 
 def tcp(address: str, port: int, timeout: float = 10.0) -> dict[str, object]:
@@ -25,19 +44,130 @@ def tcp(address: str, port: int, timeout: float = 10.0) -> dict[str, object]:
                     break
                 data += chunk
     except OSError as error:
-        return {
-            "ok": False,
-            "errno": error.errno,
-            "error": error.strerror or str(error),
-        }
+        return _socket_error(error)
     return {"ok": True, "answer": data.decode("utf-8", "replace").strip()}
 
 
+def http(url: str, timeout: float = 10.0) -> dict[str, object]:
+    """GET `url`; the status and the body (UTF-8) of the answer."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:
+            body = answer.read(65536).decode("utf-8", "replace")
+            return {"ok": True, "status": answer.status, "body": body}
+    except urllib.error.HTTPError as error:
+        return {"ok": False, "status": error.code, "error": str(error.reason)}
+    except urllib.error.URLError as error:
+        reason = error.reason
+        if isinstance(reason, OSError):
+            return _socket_error(reason)
+        return {"ok": False, "error": str(reason)}
+    except OSError as error:
+        return _socket_error(error)
+
+
+def rpc(address: str, uuid: str, port: int | None = None) -> dict[str, Any]:
+    """Resolve `uuid` through the mapper at `address` (unless `port`), then call."""
+    from impacket.dcerpc.v5.rpcrt import DCERPCException
+
+    stage = "map"
+    try:
+        if port is None:
+            port = _map(address, uuid)
+        stage = "call"
+        identity, pid, status = _call(address, port)
+    except OSError as error:
+        return {**_socket_error(error), "stage": stage}
+    except DCERPCException as error:
+        if isinstance(error.__context__, OSError):  # impacket wraps socket errors
+            return {**_socket_error(error.__context__), "stage": stage}
+        code = error.get_error_code()
+        return {"ok": False, "stage": stage, "code": code, "error": str(error)}
+    if status:
+        return {"ok": False, "stage": "call", "code": status, "port": port}
+    return {"ok": True, "port": port, "identity": identity, "pid": pid}
+
+
+def _map(address: str, uuid: str) -> int:
+    from impacket.dcerpc.v5 import epm
+    from impacket.uuid import uuidtup_to_bin
+
+    binding = epm.hept_map(
+        address, uuidtup_to_bin((uuid, "1.0")), protocol="ncacn_ip_tcp"
+    )
+    return int(re.search(r"\[(\d+)\]", binding).group(1))
+
+
+def _call(address: str, port: int) -> tuple[str, int, int]:
+    from impacket.dcerpc.v5 import transport
+    from impacket.dcerpc.v5.dtypes import NDRLONG, NDRULONG, WSTR
+    from impacket.dcerpc.v5.ndr import NDRCALL
+    from impacket.uuid import uuidtup_to_bin
+
+    class DupIdentity(NDRCALL):
+        # widl's -Oicf stubs (guest/probe/dupif_c.c, guest/tools/dupif_s.c) put
+        # the explicit binding handle on the wire as a long; the server skips it.
+        opnum = 0
+        structure = (("binding", NDRLONG), ("size", NDRLONG))
+
+    class DupIdentityResponse(NDRCALL):
+        structure = (("identity", WSTR), ("pid", NDRLONG), ("status", NDRULONG))
+
+    dce = transport.DCERPCTransportFactory(
+        f"ncacn_ip_tcp:{address}[{port}]"
+    ).get_dce_rpc()
+    dce.connect()
+    try:
+        dce.bind(uuidtup_to_bin(DUPIF))
+        request = DupIdentity()
+        request["binding"] = 0
+        request["size"] = IDENTITY_CHARS
+        dce.call(request.opnum, request)
+        answer = DupIdentityResponse(dce.recv())
+    finally:
+        dce.disconnect()
+    text = str(answer["identity"]).rstrip("\x00")
+    return text, int(answer["pid"]), int(answer["status"])
+
+
+def ask(client: Any, *args: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Run this client on the client machine (a recorded step); its JSON answer."""
+    from harness.errors import GuestError
+    from harness.probe import native
+
+    result = native(
+        client, sys.executable, "-m", "harness.netclient", *args, timeout=timeout
+    )
+    try:
+        return json.loads(result.stdout)
+    except ValueError:
+        raise GuestError(f"netclient printed no JSON: {result.stderr[-500:]}") from None
+
+
+def _socket_error(error: OSError) -> dict[str, object]:
+    return {"ok": False, "errno": error.errno, "error": error.strerror or str(error)}
+
+
+USAGE = "usage: tcp ADDRESS PORT | http URL | rpc ADDRESS UUID [PORT]"
+
+
+def _dispatch(argv: list[str]) -> dict[str, Any] | None:
+    match argv:
+        case ["tcp", address, port] if port.isdigit():
+            return tcp(address, int(port))
+        case ["http", url]:
+            return http(url)
+        case ["rpc", address, uuid]:
+            return rpc(address, uuid)
+        case ["rpc", address, uuid, port] if port.isdigit():
+            return rpc(address, uuid, int(port))
+    return None
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[0] != "tcp" or not argv[2].isdigit():
-        print(json.dumps({"ok": False, "error": "usage: tcp ADDRESS PORT"}))
+    result = _dispatch(argv)
+    if result is None:
+        print(json.dumps({"ok": False, "error": USAGE}))
         return 2
-    result = tcp(argv[1], int(argv[2]))
     print(json.dumps(result))
     return 0 if result["ok"] else 1
 

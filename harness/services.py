@@ -40,9 +40,12 @@ RPCSS = Service(
     title="RPC endpoint mapper (RPCSS)",
     scm_names=("RpcSs",),
     windows_scm_names=("RpcEptMapper", "DcomLaunch", "RpcSs"),
-    serves="an interface registered in the container's endpoint mapper under a "
-    "fresh UUID resolves and answers, locally and from the client machine",
-    isolated="the host and the peer resolve that UUID to not registered (1753)",
+    serves="our RPC server registers in the container's endpoint mapper under a "
+    "fresh interface UUID; resolving it and calling returns the container's "
+    "identity, locally (ncalrpc) and from the client machine through TCP 135",
+    isolated="the host and the peer resolve that UUID to not registered (1753); "
+    "the peer's own server with the same UUID, endpoint name and port answers for "
+    "the peer, and stopping the container's server leaves peer and host untouched",
     port=135,
 )
 DCOM = Service(
@@ -52,57 +55,71 @@ DCOM = Service(
     windows_scm_names=("RpcEptMapper", "DcomLaunch", "RpcSs"),
     serves="CoCreateInstance(CLSCTX_LOCAL_SERVER) starts our COM server registered "
     "only in the container; its answer carries the container's identity",
-    isolated="the peer gets REGDB_E_CLASSNOTREG; when both register the class, each "
-    "activates its own server",
+    isolated="the host and the peer get REGDB_E_CLASSNOTREG (0x80040154); when both "
+    "containers register the class, each activates its own server",
 )
 IIS = Service(
     name="iis",
     title="IIS core: HTTP.sys URL registration",
     scm_names=("HTTP",),
     windows_scm_names=("HTTP", "WAS", "W3SVC"),
-    serves="an HTTP GET from the client machine to the container's address returns "
-    "the container's identity",
+    serves="our HTTP Server API server registers http://+:8180/dup/ in the "
+    "container; an HTTP GET from the client machine to the container's address "
+    "returns the container's identity",
     isolated="the same URL registered in the peer works only with network "
-    "isolation; the host's listener is unaffected",
+    "isolation (HttpAddUrl 32 otherwise); the host's listener on it is unaffected, "
+    "also when the container's listener stops",
     port=8180,
 )
 SPOOLER = Service(
     name="spooler",
     title="Print Spooler",
     scm_names=("Spooler",),
-    serves="a printer added in the container prints a job to a file; the same print "
-    "fails once the container's spooler is stopped",
-    isolated="the host and the peer cannot open that printer (1801)",
+    serves="a printer added in the container (port FILE:, RAW) prints a job carrying "
+    "the container's identity to a file; the same print fails once the container's "
+    "spooler is stopped",
+    isolated="the host and the peer cannot open that printer (1801); the peer adds "
+    "and prints to the same printer name; stopping the container's spooler leaves "
+    "the host's and the peer's untouched",
 )
 EVENTLOG = Service(
     name="eventlog",
     title="Event Log",
     scm_names=("EventLog",),
-    serves="an event with a unique text written through the container's log is "
-    "read back there",
-    isolated="the host and the peer cannot find it",
+    serves="an event whose text carries the container's identity and a fresh token, "
+    "written through the container's log, is read back there (ReadEventLog)",
+    isolated="the host's and the peer's logs do not hold it; the peer writes through "
+    "the same source; stopping the container's log leaves theirs untouched",
 )
 SCHEDULE = Service(
     name="schedule",
     title="Task Scheduler",
     scm_names=("Schedule",),
-    serves="a task registered in the container is read back (on Windows: it runs)",
-    isolated="the peer cannot find the task",
+    serves="a task registered in the container (ITaskService, ASCII XML) is read "
+    "back with its description; on Windows it also runs and its output is read",
+    isolated="the host and the peer cannot find the task (0x80070002); the peer "
+    "registers the same name; stopping the container's Schedule leaves theirs "
+    "untouched",
 )
 WMI = Service(
     name="wmi",
     title="Windows Management Instrumentation",
     scm_names=("winmgmt",),
-    serves="a WQL query on Win32_Service lists the container's ordinary service "
-    "with its state",
-    isolated="the peer's query does not list it",
+    serves="a WQL query on Win32_Service in the container lists the container's "
+    "ordinary service with the state and process id its SCM reports, and sees it "
+    "stop",
+    isolated="the host's and the peer's queries do not list it; the peer's own "
+    "service of that name is listed there; stopping the container's Winmgmt "
+    "leaves theirs untouched",
 )
 BITS = Service(
     name="bits",
     title="Background Intelligent Transfer Service",
     scm_names=("BITS",),
-    serves="a transfer job created in the container is listed there",
-    isolated="the peer does not list it",
+    serves="a transfer job named with the container's identity, created there, is "
+    "listed there with its id",
+    isolated="the host and the peer do not list it; the peer creates a job of the "
+    "same name; stopping the container's BITS leaves theirs untouched",
 )
 
 CATALOGUE: dict[str, Service] = {

@@ -1,0 +1,84 @@
+"""DCOM activation of a local server duplicated into a container.
+
+Our COM local server (comsrv.exe) is registered under a fresh CLSID in the
+container only (HKCR\\CLSID\\{...}\\LocalServer32).  CoCreateInstance with
+CLSCTX_LOCAL_SERVER makes the container's activation service start it; the
+object answers with the identity of the container it runs in, so the answer
+proves whose server was activated.  The peer does not know the class
+(REGDB_E_CLASSNOTREG); once the peer registers it too, each container activates
+its own server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.probe import error_code, probe
+from harness.services import DCOM
+
+SERVICE = "dcom"
+CLASS_NOT_REGISTERED = 0x80040154  # REGDB_E_CLASSNOTREG
+TIMEOUT = 60.0  # a cold activation starts a process (about 1 s on Wine)
+
+
+@pytest.fixture(scope="module")
+def clsid(suite) -> Iterator[str]:
+    """A fresh CLSID, unregistered from every container at the end."""
+    text = "{" + str(uuid.uuid4()) + "}"
+    yield text
+    for container in (suite.container, suite.peer):
+        probe(container, "com", "unregister", text)
+
+
+def scm_names(container: Any) -> tuple[str, ...]:
+    """What must be RUNNING: Windows has more COM and RPC services than Wine."""
+    on_wine = probe(container, "info").get("wine") is not None
+    return DCOM.scm_names if on_wine else DCOM.windows_scm_names
+
+
+def register(container: Any, clsid: str) -> None:
+    answer = probe(container, "com", "register", clsid)
+    assert answer["ok"], f"cannot register the class in {container.name}: {answer}"
+
+
+def create(container: Any, clsid: str) -> dict[str, Any]:
+    return probe(container, "com", "create", clsid, timeout=TIMEOUT)
+
+
+def test_starts(suite, placement):
+    for name in scm_names(suite.container):
+        status = probe(suite.container, "scm", "query", name)
+        assert status.get("state") == "RUNNING", f"{name} is not running: {status}"
+        host, peer = (probe(c, "scm", "query", name) for c in (suite.host, suite.peer))
+        assert host.get("state") == peer.get("state") == "RUNNING", (
+            f"the host's {name} is {host.get('state')}, the peer's {peer.get('state')}"
+        )
+
+
+def test_serves(suite, placement, clsid):
+    register(suite.container, clsid)
+    answer = create(suite.container, clsid)
+    assert answer["ok"] and answer.get("identity") == suite.container.identity, (
+        f"CoCreateInstance did not activate the container's own server: {answer}"
+    )
+
+
+def test_isolated(suite, placement, clsid):
+    register(suite.container, clsid)
+    for other in (suite.host, suite.peer):
+        answer = create(other, clsid)
+        assert error_code(answer) == CLASS_NOT_REGISTERED, (
+            f"{other.name} activates the class registered in the container: {answer}"
+        )
+    register(suite.peer, clsid)
+    for container in (suite.container, suite.peer):
+        answer = create(container, clsid)
+        assert answer.get("identity") == container.identity, (
+            f"{container.name} did not activate its own server: {answer}"
+        )
+    host = create(suite.host, clsid)
+    assert error_code(host) == CLASS_NOT_REGISTERED, f"the host changed: {host}"

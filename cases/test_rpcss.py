@@ -1,0 +1,128 @@
+"""The RPC endpoint mapper (RPCSS) duplicated into a container.
+
+Our RPC server (rpcsrv.exe, interface guest/probe/dupif.idl) registers its
+endpoints in the container's endpoint mapper under a fresh interface UUID.  A
+client that resolves that UUID through the mapper and calls the server gets the
+container's identity back: locally over ncalrpc (the probe, Windows' or Wine's RPC
+runtime) and from the client machine over TCP through port 135 (impacket, an
+independent client).  Only the container's mapper knows the UUID, so the host and
+the peer answer EPT_S_NOT_REGISTERED.  Wine's RPCSS does not listen on TCP 135:
+matrix.yaml declares that gap for `serves`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from harness.netclient import ask
+from harness.probe import error_code, probe
+from harness.services import RPCSS
+
+SERVICE = "rpcss"
+SERVER = "C:\\harness\\rpcsrv.exe"
+TCP_PORT = 8136  # rpcsrv's fixed TCP endpoint: the same in every container
+LRPC_NAME = "harness-rpcsrv"  # its fixed ncalrpc endpoint name, likewise
+NOT_REGISTERED = 1753  # EPT_S_NOT_REGISTERED
+
+
+class Servers:
+    """rpcsrv.exe processes started by this module, one per container at most."""
+
+    def __init__(self) -> None:
+        self.uuid = str(uuid.uuid4())
+        self.pids: dict[str, tuple[Any, int]] = {}
+
+    def start(self, container: Any) -> dict[str, Any]:
+        """Start rpcsrv in `container` (once); its registration must succeed."""
+        if container.name in self.pids:
+            return {"ok": True, "pid": self.pids[container.name][1]}
+        argv = (SERVER, self.uuid, "--tcp", str(TCP_PORT), "--lrpc", LRPC_NAME)
+        started = probe(container, "proc", "start", *argv)
+        assert started["ok"] and started.get("running"), (
+            f"rpcsrv could not register in {container.name}'s mapper: {started}"
+        )
+        self.pids[container.name] = (container, started["pid"])
+        return started
+
+    def stop(self, container: Any) -> dict[str, Any]:
+        _, pid = self.pids.pop(container.name)
+        return probe(container, "proc", "stop", str(pid))
+
+    def stop_all(self) -> None:
+        for container, _ in list(self.pids.values()):
+            self.stop(container)
+
+
+@pytest.fixture(scope="module")
+def servers(suite):
+    started = Servers()
+    yield started
+    started.stop_all()
+
+
+def scm_names(container: Any) -> tuple[str, ...]:
+    """What must be RUNNING: Windows has more RPC services than Wine."""
+    on_wine = probe(container, "info").get("wine") is not None
+    return RPCSS.scm_names if on_wine else RPCSS.windows_scm_names
+
+
+def call(container: Any, uuid_text: str) -> dict[str, Any]:
+    """Resolve through `container`'s own mapper (ncalrpc) and call the server."""
+    return probe(container, "rpc", "call", uuid_text)
+
+
+def test_starts(suite, placement):
+    for name in scm_names(suite.container):
+        status = probe(suite.container, "scm", "query", name)
+        assert status.get("state") == "RUNNING", f"{name} is not running: {status}"
+        # The host's own instance is in the state of the untouched peer's.
+        host, peer = (probe(c, "scm", "query", name) for c in (suite.host, suite.peer))
+        assert host.get("state") == peer.get("state") == "RUNNING", (
+            f"the host's {name} is {host.get('state')}, the peer's {peer.get('state')}"
+        )
+
+
+def test_serves(suite, placement, servers):
+    started = servers.start(suite.container)
+    local = call(suite.container, servers.uuid)
+    assert local["ok"] and local.get("identity") == suite.container.identity, (
+        f"resolving and calling over ncalrpc did not reach the container's server "
+        f"(pid {started['pid']}): {local}"
+    )
+    remote = ask(suite.client, "rpc", suite.container.address, servers.uuid)
+    assert remote["ok"] and remote.get("identity") == suite.container.identity, (
+        f"from the client machine, the mapper at {suite.container.address}:135 did "
+        f"not lead to the container's server: {remote}"
+    )
+
+
+def test_isolated(suite, placement, servers):
+    servers.start(suite.container)
+    for other in (suite.host, suite.peer):
+        answer = probe(other, "rpc", "resolve", servers.uuid)
+        assert error_code(answer) == NOT_REGISTERED, (
+            f"{other.name} resolves the container's registration: {answer}"
+        )
+    servers.start(suite.peer)  # the same UUID, endpoint name and port
+    for container in (suite.container, suite.peer):
+        answer = call(container, servers.uuid)
+        assert answer.get("identity") == container.identity, (
+            f"{container.name}'s mapper led to another server: {answer}"
+        )
+    remote = ask(suite.client, "rpc", suite.peer.address, servers.uuid, str(TCP_PORT))
+    assert remote.get("identity") == suite.peer.identity, (
+        f"{suite.peer.address}:{TCP_PORT} is not the peer's own server: {remote}"
+    )
+    stopped = servers.stop(suite.container)
+    assert stopped["ok"], f"could not stop the container's server: {stopped}"
+    gone = call(suite.container, servers.uuid)
+    assert not gone["ok"], f"the container's server still answers: {gone}"
+    peer = call(suite.peer, servers.uuid)
+    assert peer.get("identity") == suite.peer.identity, (
+        f"stopping the container's server disturbed the peer's: {peer}"
+    )
+    host = probe(suite.host, "rpc", "resolve", servers.uuid)
+    assert error_code(host) == NOT_REGISTERED, f"the host changed: {host}"
