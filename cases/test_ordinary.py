@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from harness.checks import hung_in, require_running
 from harness.probe import error_code, probe, tcp_ask
 from harness.services import ORDINARY
 
@@ -18,9 +21,10 @@ NOT_FOUND = 1060  # ERROR_SERVICE_DOES_NOT_EXIST
 
 
 def test_starts(suite, placement):
-    status = probe(suite.container, "scm", "query", NAME)
-    assert status.get("state") == "RUNNING", f"{NAME} is not running: {status}"
-    assert status.get("pid", 0) > 0, f"{NAME} has no process id: {status}"
+    hung = hung_in(suite.duplicated)
+    if hung:
+        pytest.fail(f"{NAME} hung in {hung} while starting", pytrace=False)
+    require_running(probe(suite.container, "scm", "query", NAME), NAME)
     for other in (suite.host, suite.peer):
         answer = probe(other, "scm", "query", NAME)
         assert error_code(answer) == NOT_FOUND, (
@@ -48,6 +52,8 @@ def test_isolated(suite, placement):
             f"the same service name and port do not work in the peer: {peer}"
         )
         stopped = probe(suite.container, "scm", "stop", NAME)
+        if stopped.get("hung"):
+            pytest.fail(f"{NAME} hung in {stopped['hung']}", pytrace=False)
         assert stopped.get("state") == "STOPPED", f"could not stop: {stopped}"
         peer = probe(suite.peer, "scm", "query", NAME)
         assert peer.get("state") == "RUNNING", (

@@ -27,7 +27,14 @@ from harness.errors import CommandTimeout, GuestError
 
 log = logging.getLogger(__name__)
 GUEST_DIR = Path(__file__).resolve().parent.parent / "guest"
-TOOLS = ("probe.exe", "agent.exe", "dupsvc.exe")
+TOOLS = (
+    "probe.exe",
+    "agent.exe",
+    "dupsvc.exe",
+    "rpcsrv.exe",
+    "comsrv.exe",
+    "httpsrv.exe",
+)
 
 
 @dataclasses.dataclass(frozen=True)

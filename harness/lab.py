@@ -123,6 +123,24 @@ class Lab:
         finally:
             _destroy(engine, made)
 
+    def repair(self, suite: Suite) -> None:
+        """Replace what died during an earlier check (a killed keep-alive, a crashed
+        agent), so that one broken cell does not break the rest of its suite."""
+        engine = suite.engine
+        for role in ("host", "client"):
+            side = getattr(engine, "containers", {}).get(role)
+            if side is not None and not _alive(side):
+                with allure.step(f"replace the {role} side, which died"):
+                    engine.destroy(side)
+                    getattr(engine, "host_side" if role == "host" else "client")()
+        if _alive(suite.container) and _alive(suite.peer):
+            return
+        with allure.step("replace the suite's containers, which died"):
+            names = [suite.container.name, suite.peer.name]
+            _destroy(engine, [suite.container, suite.peer])
+            suite.container, suite.peer = _create(engine, names)
+            suite.duplicated = engine.duplicate(suite.container, suite.service) or []
+
     def close(self) -> list[dict[str, Any]]:
         """Close every engine and bring every host down; returns engine infos."""
         for placement, engine in self.engines.items():
@@ -160,3 +178,8 @@ def _destroy(engine: Any, containers: list[Any]) -> None:
     else:
         for container in containers:
             engine.destroy(container)
+
+
+def _alive(container: Any) -> bool:
+    check = getattr(container, "alive", None)
+    return check() if check else True

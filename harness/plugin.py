@@ -31,9 +31,7 @@ import pytest
 from harness import __version__, cleanup, matrix, services
 from harness.errors import ConfigError, HarnessError
 from harness.lab import Lab, Placement, Suite
-from harness.run import state_root
-
-RUN_ID_VARIABLE = "HARNESS_RUN_ID"
+from harness.run import new_run_id, state_root
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,6 +66,7 @@ class HarnessPlugin:
         self._selected: list[matrix.Cell] | None = None
         self.lab: Lab | None = None
         self.interrupted = False
+        self._run_id: str | None = None
         self.collection_errors: list[str] = []
 
     @property
@@ -75,13 +74,14 @@ class HarnessPlugin:
         return hasattr(self.config, "workerinput")
 
     def run_id(self) -> str:
-        if RUN_ID_VARIABLE not in os.environ:
-            from harness.run import new_run_id
-
-            os.environ[RUN_ID_VARIABLE] = (
-                self.config.getoption("run_id") or new_run_id()
-            )
-        return os.environ[RUN_ID_VARIABLE]
+        """--run-id, else the controller's (pytest-xdist workers inherit it through
+        the environment), else a new one."""
+        if self._run_id is None:
+            given = self.config.getoption("run_id")
+            workerinput = getattr(self.config, "workerinput", {})
+            inherited = workerinput.get("harness_run_id")
+            self._run_id = given or inherited or new_run_id()
+        return self._run_id
 
     def selected(self) -> list[matrix.Cell]:
         if self._selected is None:
@@ -113,6 +113,11 @@ class HarnessPlugin:
             owner = os.getppid() if self.is_worker else os.getpid()
             self.lab = Lab(self.matrix, self.run_id(), owner=owner)
         return self.lab
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """pytest-xdist: every worker works for the controller's run."""
+        node.workerinput["harness_run_id"] = self.run_id()
 
     # --- collection ----------------------------------------------------------------
 
@@ -341,6 +346,14 @@ def suite(request: pytest.FixtureRequest, placement: Placement):
     lab = _plugin(request).lab_for_run()
     with lab.suite(placement, service) as made:
         yield made
+
+
+@pytest.fixture(autouse=True)
+def _repair_suite(request: pytest.FixtureRequest) -> None:
+    """Before each check, replace containers that died in an earlier one."""
+    if "suite" in request.fixturenames:
+        suite = request.getfixturevalue("suite")
+        _plugin(request).lab_for_run().repair(suite)
 
 
 @pytest.fixture

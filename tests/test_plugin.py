@@ -161,6 +161,9 @@ def test_workers_collect_the_same_cells(project):
     _, summary, results = run(project, "-n", "2", "--dist", "loadgroup")
     assert len(outcomes(summary)) == 6
     assert outcomes(summary)["test_serves[wine-8/other]"] == "broken"
+    metas = [json.loads(p.read_text()) for p in results.glob("harness-meta-*.json")]
+    assert len(metas) == 3  # the controller and two workers
+    assert {m["run_id"] for m in metas} == {summary["run_id"]}
 
 
 def test_matrix_errors_stop_the_run_with_the_message(project):

@@ -70,6 +70,10 @@ class WineContainer:
     def __repr__(self) -> str:
         return f"<{self.role} {self.name} of {self.engine.name} at {self.address}>"
 
+    def alive(self) -> bool:
+        """False once the agent (and so the prefix's keep-alive) has exited."""
+        return self.agent is not None and self.agent.process.poll() is None
+
     def start(self) -> None:
         """Write the identity, then start the agent that keeps the prefix alive."""
         self.write_file("C:/harness/identity.txt", self.identity.encode())

@@ -1,0 +1,232 @@
+"""Faults injected into real runs on Wine: each ends as a precise outcome, the run goes
+on, every result is kept and nothing is left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import cleanup
+
+pytestmark = pytest.mark.wine
+ROOT = Path(__file__).resolve().parent.parent
+HARNESS = [sys.executable, "-c", "from harness.cli import main; main()"]
+MATRIX = """\
+version: 1
+platforms:
+  wine-8: {target: local, os: wine, default: true}
+engines:
+  wine: {kind: wine, platforms: [wine-8], options: {network: isolated}}
+services: [ordinary]
+"""
+HEADER = """\
+import os, signal, time
+from harness.checks import require_running
+from harness.probe import probe
+SERVICE = "ordinary"
+
+def running(suite):
+    require_running(probe(suite.container, "scm", "query", "HarnessDup"), "HarnessDup")
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, private_state: Path) -> Path:
+    (tmp_path / "matrix.yaml").write_text(MATRIX)
+    (tmp_path / "cases").mkdir()
+    return tmp_path
+
+
+def argv(project: Path) -> list[str]:
+    return [
+        *HARNESS,
+        "run",
+        "--matrix",
+        str(project / "matrix.yaml"),
+        "--cases",
+        str(project / "cases"),
+        "--reports",
+        str(project / "reports"),
+        "--no-progress",
+    ]
+
+
+def run(project: Path, cases: str) -> tuple[subprocess.CompletedProcess, dict]:
+    (project / "cases" / "test_ordinary.py").write_text(HEADER + cases)
+    result = subprocess.run(
+        argv(project), capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
+    return result, summary(project)
+
+
+def run_dir(project: Path) -> Path:
+    return max((project / "reports").glob("2*"))
+
+
+def summary(project: Path) -> dict:
+    data = json.loads((run_dir(project) / "summary.json").read_text())
+    data["by_check"] = {
+        k.split("::")[-1].split("[")[0]: v for k, v in data["cells"].items()
+    }
+    return data
+
+
+def leftovers(run_id: str) -> list[str]:
+    """Namespaces, mounts and processes of a run that still exist."""
+    label = "hx" + run_id.rsplit("-", 1)[-1]
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
+    found = [n for n in netns.stdout.split() if n.startswith(label)]
+    found += [m for m in Path("/proc/mounts").read_text().splitlines() if run_id in m]
+    found += [f"pid {p}" for p in cleanup.processes_of(run_id)]
+    return found
+
+
+@pytest.mark.parametrize("victim", ["keep-alive", "wineserver"])
+def test_a_killed_container_breaks_one_cell_and_the_suite_goes_on(project, victim):
+    kill = (
+        "os.killpg(suite.container.agent.process.pid, signal.SIGKILL)"
+        if victim == "keep-alive"
+        else "import subprocess; subprocess.run(['wineserver', '-k'], "
+        "env={**os.environ, **suite.container.env})"
+    )
+    result, data = run(
+        project,
+        f"""
+def test_starts(suite, placement):
+    {kill}
+    time.sleep(0.5)
+    probe(suite.container, "info")
+
+def test_serves(suite, placement):
+    running(suite)
+
+def test_isolated(suite, placement):
+    running(suite)
+""",
+    )
+    assert data["by_check"]["test_starts"]["outcome"] == "broken"
+    assert "agent" in data["by_check"]["test_starts"]["message"]
+    assert data["by_check"]["test_serves"]["outcome"] == "passed", data
+    assert data["by_check"]["test_isolated"]["outcome"] == "passed", data
+    assert result.returncode == 3
+    assert leftovers(data["run_id"]) == []
+
+
+def test_a_hanging_probe_is_broken_after_its_timeout(project):
+    started = time.monotonic()
+    result, data = run(
+        project,
+        """
+def test_starts(suite, placement):
+    probe(suite.container, "sleep", "600000", timeout=3)
+
+def test_serves(suite, placement):
+    running(suite)
+""",
+    )
+    assert time.monotonic() - started < 120
+    starts = data["by_check"]["test_starts"]
+    assert starts["outcome"] == "broken"
+    assert "within 3s" in starts["message"]
+    assert data["by_check"]["test_serves"]["outcome"] == "passed"
+    assert leftovers(data["run_id"]) == []
+
+
+def test_a_service_hung_in_a_pending_state_says_so(project):
+    result, data = run(
+        project,
+        r"""
+def test_starts(suite, placement):
+    c = suite.container
+    probe(c, "scm", "create", "HangStart",
+          "C:\\harness\\dupsvc.exe --port 8201 --start-pending 600")
+    require_running(probe(c, "scm", "start", "HangStart", "--wait", "3"), "HangStart")
+
+def test_isolated(suite, placement):
+    c = suite.container
+    probe(c, "scm", "create", "HangStop",
+          "C:\\harness\\dupsvc.exe --port 8202 --stop-pending 600")
+    require_running(probe(c, "scm", "start", "HangStop"), "HangStop")
+    stopped = probe(c, "scm", "stop", "HangStop", "--wait", "3")
+    assert not stopped.get("hung"), f"HangStop hung in {stopped.get('hung')}"
+""",
+    )
+    starts, isolated = (
+        data["by_check"]["test_starts"],
+        data["by_check"]["test_isolated"],
+    )
+    assert starts["outcome"] == "failed"
+    assert "HangStart hung in START_PENDING" in starts["message"]
+    assert isolated["outcome"] == "failed"
+    assert "HangStop hung in STOP_PENDING" in isolated["message"]
+    assert leftovers(data["run_id"]) == []
+
+
+SLOW = """
+def test_starts(suite, placement):
+    running(suite)
+
+def test_serves(suite, placement):
+    time.sleep(600)
+"""
+
+
+def start_and_wait_for_first_cell(project: Path) -> subprocess.Popen:
+    (project / "cases" / "test_ordinary.py").write_text(HEADER + SLOW)
+    child = subprocess.Popen(
+        argv(project),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        progress = list((project / "reports").glob("2*/progress.jsonl"))
+        if progress and progress[0].read_text().strip():
+            return child
+        time.sleep(0.2)
+    child.kill()
+    pytest.fail("the first cell never finished")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_keeps_its_results_and_removes_everything(project, signum):
+    child = start_and_wait_for_first_cell(project)
+    os.kill(child.pid, signum)
+    child.communicate(timeout=120)
+    assert child.returncode == 4
+    data = summary(project)
+    assert data["by_check"]["test_starts"]["outcome"] == "passed"
+    assert data["interrupted"] is True
+    results = list((run_dir(project) / "allure-results").glob("*-result.json"))
+    assert results, "the results of the finished cell were lost"
+    assert leftovers(data["run_id"]) == []
+    metas = list((run_dir(project) / "allure-results").glob("harness-meta-*.json"))
+    assert any(json.loads(m.read_text())["interrupted"] for m in metas)
+
+
+def test_after_sigkill_the_next_run_removes_what_was_left(project, private_state):
+    child = start_and_wait_for_first_cell(project)
+    run_id = run_dir(project).name
+    os.killpg(child.pid, signal.SIGKILL)
+    child.communicate(timeout=30)
+    time.sleep(1)
+    assert leftovers(run_id), "nothing was left: this test proves nothing"
+    assert (private_state / run_id).exists()
+    result, _ = run(
+        project, "\ndef test_starts(suite, placement):\n    running(suite)\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"removed what the crashed run {run_id} left behind" in (
+        (run_dir(project) / "pytest.log").read_text()
+    )
+    assert leftovers(run_id) == []
+    assert not (private_state / run_id).exists()
