@@ -21,10 +21,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from harness.run import owner_alive, state_root
+from harness.run import LABEL_PREFIX, owner_alive, state_root
 
 log = logging.getLogger(__name__)
 RUN_VARIABLE = "HARNESS_RUN"
+REGISTRY = Path(os.environ.get("HARNESS_REGISTRY", "/run/harness"))
 
 
 def record(state: Path, kind: str, value: str) -> None:
@@ -80,17 +81,24 @@ def kill_processes(run_id: str, grace: float = 2.0) -> int:
 
 
 def release(state: Path) -> list[str]:
-    """Remove everything a run recorded, newest first; returns what could not go."""
+    """Remove everything of a run, newest first; returns what could not go.
+
+    Besides what the run recorded, mounts below its folder and namespaces with its
+    label are removed too, so a damaged record loses nothing.
+    """
     run_id = state.name
     problems = []
     if kill_processes(run_id):
         problems.append(f"processes of {run_id} survived SIGKILL")
-    for kind, value in reversed(resources(state)):
+    found = [("mount", m) for m in _mounts_below(state)]
+    found += [("netns", n) for n in _namespaces(LABEL_PREFIX + run_id[-6:] + "-")]
+    for kind, value in [*reversed(resources(state)), *found]:
         try:
             _release_one(kind, value)
-        except OSError as error:
+        except (OSError, subprocess.SubprocessError) as error:
             problems.append(f"{kind} {value}: {error}")
     shutil.rmtree(state, ignore_errors=True)
+    unregister(run_id)
     if state.exists():
         problems.append(f"folder {state} could not be removed")
     return problems
@@ -106,6 +114,40 @@ def _release_one(kind: str, value: str) -> None:
         shutil.rmtree(value, ignore_errors=True)
 
 
+def _mounts_below(folder: Path) -> list[str]:
+    """Mount points inside `folder`, deepest first."""
+    try:
+        lines = Path("/proc/mounts").read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    prefix = str(folder).rstrip("/") + "/"
+    points = [line.split()[1] for line in lines if len(line.split()) > 1]
+    inside = [p.replace("\\040", " ") for p in points if p.startswith(prefix)]
+    return sorted(inside, key=len, reverse=True)
+
+
+def _namespaces(prefix: str) -> list[str]:
+    netns = Path("/run/netns")
+    return sorted(p.name for p in netns.glob(prefix + "*")) if netns.is_dir() else []
+
+
+def register(run_id: str, state: Path) -> None:
+    """Note a run's state folder in a machine-wide index, so that the next run finds
+    it after a crash even when it uses another HARNESS_STATE."""
+    try:
+        REGISTRY.mkdir(parents=True, exist_ok=True)
+        link = REGISTRY / run_id
+        if not link.is_symlink():
+            link.symlink_to(state.resolve())
+    except OSError as error:
+        log.debug("no machine-wide index of runs: %s", error)
+
+
+def unregister(run_id: str) -> None:
+    with contextlib.suppress(OSError):
+        (REGISTRY / run_id).unlink()
+
+
 def _quiet(argv: list[str]) -> int:
     return subprocess.run(argv, capture_output=True, timeout=30).returncode
 
@@ -116,10 +158,15 @@ def remove_stale(root: Path | None = None) -> list[str]:
     Runs whose owner is alive (a concurrent run) are never touched.
     """
     root = root or state_root()
-    if not root.is_dir():
-        return []
+    candidates = set(root.iterdir()) if root.is_dir() else set()
+    if REGISTRY.is_dir():
+        for link in REGISTRY.iterdir():
+            if link.is_symlink() and not link.exists():
+                unregister(link.name)  # its folder is gone: nothing left to find
+            elif link.is_symlink():
+                candidates.add(link.resolve())
     removed = []
-    for state in sorted(root.iterdir()):
+    for state in sorted(candidates, key=lambda p: p.name):
         if state.is_dir() and not owner_alive(state):
             log.warning("removing what the crashed run %s left behind", state.name)
             for problem in release(state):

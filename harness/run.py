@@ -65,6 +65,9 @@ class Run:
                 file.write(f"{owner or os.getpid()}\n")
         except FileExistsError:
             pass
+        from harness.cleanup import register
+
+        register(run_id, state)
         return cls(run_id, state)
 
 

@@ -19,7 +19,7 @@ import secrets
 import shutil
 import subprocess
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from harness.run import Run
 from harness.services import Service
 from harness.targets import Host
 from harness.transports import CommandResult, Stopwatch, log_command
-from harness.transports.local import run_local
+from harness.transports.local import kill_group, run_local
 
 log = logging.getLogger(__name__)
 NETWORKS = ("isolated", "shared")
@@ -65,29 +65,42 @@ class WineContainer:
         self.identity = f"{engine.name}:{name}:{secrets.token_hex(4)}"
         self.env = wine_env(prefix, engine.run.id)
         self.agent: guest.AgentClient | None = None
+        self.keepalive: subprocess.Popen | None = None
         self.how = "overlay"  # or "copy" when overlay mounts are unavailable
 
     def __repr__(self) -> str:
         return f"<{self.role} {self.name} of {self.engine.name} at {self.address}>"
 
     def alive(self) -> bool:
-        """False once the agent (and so the prefix's keep-alive) has exited."""
-        return self.agent is not None and self.agent.process.poll() is None
+        """False once the agent (the prefix's keep-alive) has exited."""
+        return self.keepalive is not None and self.keepalive.poll() is None
 
     def start(self) -> None:
-        """Write the identity, then start the agent that keeps the prefix alive."""
+        """Write the identity, then start the agent that keeps the prefix alive.
+
+        With HARNESS_AGENT=0 (the baseline of the benchmarks) a silent keep-alive
+        runs instead and every probe call is a new Wine process.
+        """
         self.write_file("C:/harness/identity.txt", self.identity.encode())
-        argv = netns_argv(self.namespace, ["wine", "C:\\harness\\agent.exe"])
-        process = subprocess.Popen(
+        use_agent = os.environ.get("HARNESS_AGENT", "1") != "0"
+        args = [] if use_agent else ["--forever"]
+        argv = netns_argv(self.namespace, ["wine", "C:\\harness\\agent.exe", *args])
+        pipe = subprocess.PIPE if use_agent else subprocess.DEVNULL
+        self.keepalive = subprocess.Popen(
             argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdin=pipe,
+            stdout=pipe,
             stderr=subprocess.DEVNULL,
             env={**os.environ, **self.env},
             start_new_session=True,
         )
-        self.agent = guest.AgentClient(process, self.name)
-        self.agent.wait_ready(AGENT_START_TIMEOUT)
+        if use_agent:
+            self.agent = guest.AgentClient(self.keepalive, self.name)
+            self.agent.wait_ready(AGENT_START_TIMEOUT)
+        else:
+            self.run(
+                ["C:\\harness\\probe.exe", "info"], timeout=AGENT_START_TIMEOUT
+            ).check()
 
     def guest(
         self,
@@ -147,6 +160,8 @@ class WineContainer:
         """End every process of this prefix and wait until its server is gone."""
         if self.agent is not None:
             self.agent.stop()
+        elif self.keepalive is not None:
+            kill_group(self.keepalive)
         for flag in ("-k", "-w"):
             try:
                 subprocess.run(
@@ -172,6 +187,9 @@ class WineEngine:
             )
         self.containers: dict[str, WineContainer] = {}
         self._reserved: set[str] = set()
+        self._pool: list[Future[WineContainer]] = []
+        self._background = ThreadPoolExecutor(max_workers=2)
+        self._count = 0
         self._lock = threading.Lock()
         self.lab: LabNetwork | None = None
         self.shared: tuple[str | None, str | None] = (None, None)
@@ -246,6 +264,37 @@ class WineEngine:
                     self.destroy(future.result())
             raise errors[0]  # type: ignore[misc]
         return [f.result() for f in futures]
+
+    def acquire(self, count: int) -> list[WineContainer]:
+        """`count` ready containers: warm ones from the pool first, then new ones.
+
+        The pool is refilled in the background, so the next suite's containers boot
+        while this suite's checks run.  HARNESS_POOL sets its size (0: no pool).
+        """
+        taken: list[WineContainer] = []
+        while self._pool and len(taken) < count:
+            try:
+                taken.append(self._pool.pop(0).result())
+            except HarnessError as error:
+                log.warning("%s: a pooled container failed: %s", self.name, error)
+        if len(taken) < count:
+            names = [self._next_name() for _ in range(count - len(taken))]
+            taken += self.create_containers(names)
+        size = int(os.environ.get("HARNESS_POOL", "2"))
+        while len(self._pool) < size:
+            name = self._next_name()
+            self._pool.append(self._background.submit(self.create_container, name))
+        return taken
+
+    def release(self, containers: Sequence[WineContainer]) -> None:
+        """Destroy containers in the background; close() waits for it."""
+        for container in containers:
+            self._background.submit(self.destroy, container)
+
+    def _next_name(self) -> str:
+        with self._lock:
+            self._count += 1
+            return f"c{self._count}"
 
     def destroy_many(self, containers: Sequence[WineContainer]) -> None:
         with ThreadPoolExecutor(max_workers=len(containers) or 1) as pool:
@@ -330,6 +379,8 @@ class WineEngine:
     def close(self) -> None:
         """Remove every container, namespace and folder this engine made."""
         problems = []
+        self._background.shutdown(wait=True, cancel_futures=True)
+        self._pool.clear()
 
         def destroy(container: WineContainer) -> None:
             try:
