@@ -48,6 +48,9 @@ class Platform(_Strict):
     cpus: int = pydantic.Field(2, ge=1, le=64)
     memory: int = pydantic.Field(4096, ge=512)  # MiB
     hosts: list[dict[str, Any]] = []  # inventory hosts: address, port, transport
+    winrm: dict[str, Any] = {}  # WinRM options of the platform's hosts (winrm_options)
+    features: list[str] = []  # Windows features provisioning installs (IIS, ...)
+    boot_timeout: int = pydantic.Field(900, ge=10)  # seconds until WinRM answers
 
 
 class Engine(_Strict):
@@ -109,9 +112,14 @@ class Cell:
 def load(path: Path) -> Matrix:
     """Read and validate a matrix file; ConfigError lists every problem found."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
+        raise ConfigError(f"{path}:1: cannot read: {error.strerror}") from error
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte {error.start})") from None
     data, lines = _parse(path, text)
     if not isinstance(data, dict):
         raise ConfigError(
@@ -140,20 +148,28 @@ Loc = tuple[str | int, ...]
 
 def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
     """YAML to Python data plus the line of every key and item; rejects duplicate keys."""
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(f"{path}{line}: YAML syntax error: {problem}") from None
+        raise ConfigError(f"{path}:{_error_line(error, text)}: YAML syntax error: "
+                          f"{getattr(error, 'problem', None) or error}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[Loc, int] = {}
     if node is None:
         return None, lines
     return _build(path, loader, node, (), lines), lines
+
+
+def _error_line(error: yaml.YAMLError, text: str) -> int:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if mark is not None:
+        return mark.line + 1
+    position = getattr(error, "position", None)  # reader errors: a character offset
+    return text[: position or 0].count("\n") + 1
 
 
 def _build(

@@ -1,0 +1,188 @@
+"""Build one run's report folder: read results, decide outcomes and verdicts, record
+history, render every output and point ``reports/latest`` at the newest run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.errors import ConfigError
+from harness.report import history, html, outputs
+from harness.report.allure_files import build_allure_html, write_allure_files
+from harness.report.dashboard import Dashboard, build_dashboard
+from harness.report.model import ReportWarning, RunResults
+from harness.report.outcomes import collapse
+from harness.report.reader import read_results
+from harness.report.trends import compute_trends
+from harness.report.verdicts import service_verdicts
+
+log = logging.getLogger(__name__)
+
+LATEST = "latest"
+RESERVED = {LATEST, history.HISTORY_FILE, "index.html", "README.md", "diff"}
+OUTPUT_FILES = ("index.html", "matrix.json", "matrix.md", "junit.xml")
+OUTPUT_DIRS = ("badges", html.ATTACHMENTS, "allure")
+
+
+def build_report(
+    results_dirs: Iterable[Path],
+    reports_root: Path,
+    run_id: str | None = None,
+    history_size: int = 10,
+    allure: bool = False,
+) -> Path:
+    """Render ``reports_root/<run id>/`` from allure-results folders; returns it.
+
+    Several folders (CI shards, pytest workers) are merged into one run.  The run
+    id comes from ``run_id``, else from the harness-meta files, else from the time
+    the earliest result started, so reporting the same folders twice gives the
+    same run (and history never counts it twice).
+    """
+    if history_size < 1:
+        raise ConfigError(f"history size must be at least 1, not {history_size}")
+    results = read_results([Path(p) for p in results_dirs])
+    run_id = check_run_id(run_id or results.meta.run_id or default_run_id(results))
+    run_dir = _prepare(reports_root, run_id)
+    dashboard = _dashboard(results, run_id, reports_root, history_size)
+    for problem in write_allure_files(dashboard):
+        dashboard.warnings.append(ReportWarning("allure files", problem))
+    _render(dashboard, run_dir)
+    if allure:
+        log.info("%s", allure_html(dashboard.results_dirs, run_dir, reports_root))
+    _finish_root(reports_root)
+    log.info("report of run %s written to %s", run_id, run_dir)
+    return run_dir
+
+
+def allure_html(results_dirs: list[Path], run_dir: Path, reports_root: Path) -> str:
+    """Build Allure's own HTML report into ``run_dir/allure`` when it can be."""
+    return build_allure_html(results_dirs, run_dir / "allure", [reports_root])
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id becomes a folder name, so it must be one plain path component."""
+    bad = (
+        not run_id.strip()
+        or run_id in (".", "..")
+        or run_id in RESERVED
+        or run_id.startswith(".")
+        or any(ch in run_id for ch in "/\\")
+        or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in run_id)
+        or len(run_id.encode("utf-8")) > 200
+    )
+    if bad:
+        raise ConfigError(
+            f"run id {run_id!r} cannot name a report folder: use letters, digits, "
+            "'-', '_' or '.', no '/', not starting with '.', not one of "
+            + ", ".join(sorted(RESERVED))
+        )
+    return run_id
+
+
+def default_run_id(results: RunResults) -> str:
+    """``run-<UTC time of the earliest result>``: stable for the same results."""
+    starts = [a.start for a in results.attempts if a.start is not None]
+    moment = datetime.fromtimestamp(min(starts) / 1000, UTC) if starts else None
+    return "run-" + (moment or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _started(results: RunResults) -> str:
+    if results.meta.started:
+        return results.meta.started
+    starts = [a.start for a in results.attempts if a.start is not None]
+    moment = datetime.fromtimestamp(min(starts) / 1000, UTC) if starts else None
+    return (moment or datetime.now(UTC)).isoformat()
+
+
+def _dashboard(
+    results: RunResults, run_id: str, reports_root: Path, size: int
+) -> Dashboard:
+    cells = collapse(results.attempts, results.meta)
+    verdicts = service_verdicts(cells)
+    meta = results.meta
+    meta.started = _started(results)
+    row = history.RunRow(
+        run_id,
+        meta.started,
+        meta.finished,
+        meta.interrupted,
+        meta.harness_version,
+        meta.hostname,
+        meta.ci,
+    )
+    with history.open_store(reports_root) as connection:
+        history.record_run(connection, row, cells, verdicts)
+        trends = compute_trends(connection, run_id, cells, size)
+    return build_dashboard(
+        Dashboard(
+            run_id=run_id,
+            meta=meta,
+            cells=cells,
+            verdicts=verdicts,
+            trends=trends,
+            warnings=list(results.warnings),
+            results_dirs=results.results_dirs,
+            generated=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+    )
+
+
+def _prepare(reports_root: Path, run_id: str) -> Path:
+    """The run folder with the outputs of an earlier report of this run removed.
+
+    ``harness run`` keeps the run's own files there too (allure-results, logs), so
+    only what the report writes is ever removed.
+    """
+    run_dir = reports_root / run_id
+    if run_dir.is_symlink() or (run_dir.exists() and not run_dir.is_dir()):
+        raise ConfigError(f"{run_dir} exists and is not a report folder")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ours = (run_dir / "matrix.json").is_file()
+    for name in OUTPUT_FILES:
+        (run_dir / name).unlink(missing_ok=True)
+    for name in OUTPUT_DIRS:
+        if ours and (run_dir / name).is_dir() and not (run_dir / name).is_symlink():
+            shutil.rmtree(run_dir / name)
+    return run_dir
+
+
+def _render(dashboard: Dashboard, run_dir: Path) -> None:
+    outputs.write_json(dashboard, run_dir)
+    outputs.write_markdown(dashboard, run_dir)
+    outputs.write_junit(dashboard, run_dir)
+    outputs.write_badges(dashboard, run_dir)
+    html.write_index(dashboard, run_dir)
+
+
+def _finish_root(reports_root: Path) -> None:
+    """Point ``latest`` at the newest run that has a folder and list all runs."""
+    with history.open_store(reports_root) as connection:
+        known = history.runs(connection)
+        counts = history.verdict_counts(connection)
+    present = [r for r in known if (reports_root / r.run_id / "index.html").is_file()]
+    if present:
+        update_latest(reports_root, present[-1].run_id)
+    page = html.render_page("runs.html.j2", runs=list(reversed(present)), counts=counts)
+    (reports_root / "index.html").write_text(page, encoding="utf-8")
+
+
+def update_latest(reports_root: Path, run_id: str) -> None:
+    """Swap the ``latest`` symlink atomically (a relative link, so the folder can
+    be moved or published as it is)."""
+    link = reports_root / LATEST
+    if link.exists() and not link.is_symlink():
+        log.warning("%s is not a symlink; left as it is", link)
+        return
+    temporary = reports_root / f".{LATEST}.tmp"
+    try:
+        if temporary.is_symlink() or temporary.exists():
+            temporary.unlink()
+        os.symlink(run_id, temporary, target_is_directory=True)
+        os.replace(temporary, link)
+    except OSError as error:
+        log.warning("could not point %s at %s: %s", link, run_id, error)

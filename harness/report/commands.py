@@ -1,0 +1,109 @@
+"""The ``harness report`` and ``harness diff`` commands as plain functions.
+
+The CLI registers them with ``app.command("report")(report)`` and
+``app.command("diff")(diff)``; the annotations carry Typer's options.  A bad
+folder, run id or option ends the command with exit code 2 and one clear line.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.errors import ConfigError, ExitCode
+from harness.report import compare, history
+from harness.report.build import allure_html, build_report
+from harness.report.model import stable_hash
+from harness.report.trends import Change
+
+log = logging.getLogger(__name__)
+
+
+class DiffFormat(enum.StrEnum):
+    """How ``harness diff`` prints the changed cells."""
+
+    text = "text"
+    json = "json"
+    html = "html"
+
+
+def _fail(error: ConfigError) -> typer.Exit:
+    log.error("%s", error)
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(code=int(ExitCode.USAGE))
+
+
+def report(
+    results: Annotated[
+        list[Path],
+        typer.Argument(help="One or more allure-results folders (CI shards merge)."),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Reports root (history lives here).")
+    ] = Path("reports"),
+    run_id: Annotated[
+        str | None,
+        typer.Option("--run-id", help="Run id; default: from the run's metadata."),
+    ] = None,
+    allure: Annotated[
+        bool,
+        typer.Option("--allure", help="Also build Allure's HTML report (needs npm)."),
+    ] = False,
+    history_size: Annotated[
+        int,
+        typer.Option("--history-size", min=1, help="Past runs shown per cell."),
+    ] = 10,
+) -> None:
+    """Render reports/<run id>/ (dashboard, matrix.json, matrix.md, junit.xml,
+    badges) from allure results and append the run to the history store."""
+    try:
+        run_dir = build_report(results, out, run_id=run_id, history_size=history_size)
+    except ConfigError as error:
+        raise _fail(error) from error
+    if allure:
+        typer.echo(allure_html(list(results), run_dir, out))
+    typer.echo(str(run_dir / "index.html"))
+
+
+def diff(
+    run_a: Annotated[str, typer.Argument(help="The earlier run id.")],
+    run_b: Annotated[str, typer.Argument(help="The later run id.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Reports root holding the history.")
+    ] = Path("reports"),
+    format: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="text, json or html.")
+    ] = DiffFormat.text,
+) -> None:
+    """List the cells whose outcome changed between two recorded runs.
+
+    html writes ``<out>/diff/<run a>..<run b>.html`` and prints its path.
+    """
+    try:
+        if not (out / history.HISTORY_FILE).is_file():
+            raise ConfigError(f"no history store at {out / history.HISTORY_FILE}")
+        with history.open_store(out) as connection:
+            changes = compare.diff_runs(connection, run_a, run_b)
+    except ConfigError as error:
+        raise _fail(error) from error
+    if format is DiffFormat.json:
+        typer.echo(compare.diff_json(run_a, run_b, changes), nl=False)
+    elif format is DiffFormat.html:
+        typer.echo(str(write_diff_page(out, run_a, run_b, changes)))
+    else:
+        typer.echo(compare.diff_text(run_a, run_b, changes), nl=False)
+
+
+def write_diff_page(out: Path, run_a: str, run_b: str, changes: list[Change]) -> Path:
+    """Write the HTML diff page under ``<out>/diff/`` and return its path."""
+    name = f"{run_a}..{run_b}.html"
+    if len(name.encode("utf-8")) > 240:
+        name = f"diff-{stable_hash([run_a, run_b])}.html"
+    target = out / "diff" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(compare.diff_html(run_a, run_b, changes), encoding="utf-8")
+    return target

@@ -1,0 +1,223 @@
+"""The data the report works on: cells, outcomes, verdicts, evidence and run metadata.
+
+Everything here is plain data so that reading allure files, computing verdicts,
+keeping history and rendering stay separate steps that can be tested on their own.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Outcome(enum.StrEnum):
+    """What one cell did in one run; values are the tokens of matrix.json and SQL."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    BROKEN = "broken"
+    SKIPPED = "skipped"
+    EXPECTED_FAILURE = "expected_failure"
+    NOT_RUN = "not_run"
+
+    @property
+    def label(self) -> str:
+        """The words shown to people: ``expected failure`` rather than the token."""
+        return self.value.replace("_", " ")
+
+
+class Verdict(enum.StrEnum):
+    """What the dashboard publishes for one (platform, engine, service)."""
+
+    SUPPORTED = "supported"
+    PARTIAL = "partial"
+    UNSUPPORTED = "unsupported"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, order=True)
+class ServiceKey:
+    """One (platform, engine, service): the unit a verdict is given for."""
+
+    platform: str
+    engine: str
+    service: str
+
+
+@dataclass(frozen=True, order=True)
+class CellKey:
+    """One (platform, engine, service, check), taken verbatim from the allure labels.
+
+    The key is a tuple of the four strings, never a joined string, so values with
+    spaces, ``::``, tabs or an empty string stay distinct.
+    """
+
+    platform: str
+    engine: str
+    service: str
+    check: str
+
+    @property
+    def service_key(self) -> ServiceKey:
+        """The (platform, engine, service) this check belongs to."""
+        return ServiceKey(self.platform, self.engine, self.service)
+
+    def as_list(self) -> list[str]:
+        """The four values in label order, for JSON and SQL rows."""
+        return [self.platform, self.engine, self.service, self.check]
+
+    @property
+    def dom_id(self) -> str:
+        """A stable HTML id derived from the four values (safe in any attribute)."""
+        return "cell-" + stable_hash(self.as_list())
+
+
+def stable_hash(values: list[str]) -> str:
+    """A short hex digest of a list of strings; the JSON encoding keeps them apart."""
+    text = json.dumps(values, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass
+class Attachment:
+    """A file allure-pytest stored beside a result, with its text when it is text."""
+
+    name: str
+    source: str
+    mime: str
+    path: Path | None = None
+    text: str | None = None
+    truncated: bool = False
+    missing: bool = False
+
+
+@dataclass
+class Step:
+    """A step (or fixture) of a cell's evidence, nested like allure stores it."""
+
+    name: str
+    status: str
+    duration_ms: int | None = None
+    message: str = ""
+    trace: str = ""
+    steps: list[Step] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    parameters: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Attempt:
+    """One allure result of a cell; retries give several attempts per run."""
+
+    key: CellKey
+    status: str
+    message: str
+    trace: str
+    start: int | None
+    stop: int | None
+    labels: dict[str, str]
+    uuid: str
+    file: Path
+    steps: list[Step] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    fixtures: list[Step] = field(default_factory=list)
+    name: str = ""
+    full_name: str = ""
+
+    @property
+    def sort_time(self) -> int:
+        """When the attempt ended; the latest attempt of a cell is its result."""
+        return self.stop or self.start or 0
+
+
+@dataclass
+class CellResult:
+    """A cell's outcome in one run, with the evidence of its deciding attempt."""
+
+    key: CellKey
+    outcome: Outcome
+    note: str = ""
+    known_issue: str = ""
+    attempt: Attempt | None = None
+    attempts: int = 0
+    passed_after_retry: bool = False
+
+    @property
+    def message(self) -> str:
+        """The failure message of the deciding attempt ("" when none)."""
+        return self.attempt.message if self.attempt else ""
+
+    @property
+    def first_line(self) -> str:
+        """The first non-empty line of the failure message, for notes and tables."""
+        for line in self.message.splitlines():
+            if line.strip():
+                return line.strip()
+        return ""
+
+    @property
+    def duration_ms(self) -> int | None:
+        """How long the deciding attempt took, when allure recorded it."""
+        attempt = self.attempt
+        if attempt and attempt.start is not None and attempt.stop is not None:
+            return attempt.stop - attempt.start
+        return None
+
+
+@dataclass
+class ServiceVerdict:
+    """The verdict for one (platform, engine, service) and the note explaining it."""
+
+    key: ServiceKey
+    verdict: Verdict
+    note: str
+    checks: dict[str, Outcome]
+
+
+@dataclass
+class EngineInfo:
+    """What the run recorded about one engine on one platform."""
+
+    platform: str
+    engine: str
+    version: str = ""
+    os_build: str = ""
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class ReportWarning:
+    """A file that could not be used, and why; shown in the report and logged."""
+
+    file: str
+    problem: str
+
+
+@dataclass
+class RunMeta:
+    """The merged harness-meta files of a run (one per pytest worker or shard)."""
+
+    run_id: str = ""
+    harness_version: str = ""
+    started: str = ""
+    finished: str | None = None
+    interrupted: bool = False
+    hostname: str = ""
+    ci: str | None = None
+    engines: list[EngineInfo] = field(default_factory=list)
+    selected: set[CellKey] = field(default_factory=set)
+    known_issues: dict[CellKey, tuple[str, str]] = field(default_factory=dict)
+    files: int = 0
+
+
+@dataclass
+class RunResults:
+    """Everything read from one or more allure-results folders."""
+
+    meta: RunMeta
+    attempts: list[Attempt]
+    warnings: list[ReportWarning]
+    results_dirs: list[Path]

@@ -1,0 +1,93 @@
+"""Turn allure attempts into one outcome per cell.
+
+allure-pytest already marks a failed assertion as ``failed`` and any other exception
+as ``broken``.  On top of that: a strict xfail that reproduced arrives as ``skipped``
+with a message starting ``XFAIL`` and becomes an expected failure; a strict known
+issue that passed arrives as ``failed`` (``XPASS(strict)``) and stays failed with a
+note; retries collapse to the latest attempt by stop time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from harness.report.model import Attempt, CellKey, CellResult, Outcome, RunMeta
+
+NO_LONGER_REPRODUCES = "known issue no longer reproduces"
+STATUS_OUTCOMES = {
+    "passed": Outcome.PASSED,
+    "failed": Outcome.FAILED,
+    "broken": Outcome.BROKEN,
+    "skipped": Outcome.SKIPPED,
+}
+
+
+def outcome_of(attempt: Attempt) -> tuple[Outcome, str]:
+    """The outcome of one attempt and the note that goes with it.
+
+    Example: status "skipped" with message "XFAIL Wine lacks X" is an expected
+    failure with the note "known issue: Wine lacks X".
+    """
+    known_issue = attempt.labels.get("known_issue", "")
+    if attempt.status == "skipped" and attempt.message.startswith("XFAIL"):
+        reason = known_issue or attempt.message.removeprefix("XFAIL").strip()
+        return Outcome.EXPECTED_FAILURE, f"known issue: {_first_line(reason)}"
+    if attempt.status == "failed" and _is_xpass(attempt, known_issue):
+        return Outcome.FAILED, NO_LONGER_REPRODUCES
+    # allure's "unknown" status (and anything newer) means nobody could tell: broken.
+    return STATUS_OUTCOMES.get(attempt.status, Outcome.BROKEN), ""
+
+
+def _is_xpass(attempt: Attempt, known_issue: str) -> bool:
+    """A strict known issue that passed (allure-pytest may omit the message)."""
+    if "XPASS(strict)" in attempt.message:
+        return True
+    return bool(known_issue) and not attempt.message and not attempt.trace
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def collapse(attempts: list[Attempt], meta: RunMeta) -> dict[CellKey, CellResult]:
+    """One CellResult per cell: the latest attempt wins; selected cells without any
+    attempt are ``not run``."""
+    by_cell: dict[CellKey, list[Attempt]] = defaultdict(list)
+    for attempt in attempts:
+        by_cell[attempt.key].append(attempt)
+    cells = {key: _cell(key, tries, meta) for key, tries in by_cell.items()}
+    for key in meta.selected - cells.keys():
+        cells[key] = _not_run(key, meta)
+    return dict(sorted(cells.items()))
+
+
+def _cell(key: CellKey, tries: list[Attempt], meta: RunMeta) -> CellResult:
+    tries.sort(key=lambda a: (a.sort_time, a.file.name))
+    latest = tries[-1]
+    outcome, note = outcome_of(latest)
+    earlier = [outcome_of(a)[0] for a in tries[:-1]]
+    after_retry = outcome is Outcome.PASSED and any(
+        o is not Outcome.PASSED for o in earlier
+    )
+    if after_retry:
+        note = _join(note, f"passed after retry ({len(tries)} attempts)")
+    reason = latest.labels.get("known_issue") or meta.known_issues.get(key, ("", ""))[1]
+    return CellResult(
+        key=key,
+        outcome=outcome,
+        note=note,
+        known_issue=reason,
+        attempt=latest,
+        attempts=len(tries),
+        passed_after_retry=after_retry,
+    )
+
+
+def _not_run(key: CellKey, meta: RunMeta) -> CellResult:
+    reason = meta.known_issues.get(key, ("", ""))[1]
+    note = "selected but no result" + (" (interrupted run)" if meta.interrupted else "")
+    return CellResult(key=key, outcome=Outcome.NOT_RUN, note=note, known_issue=reason)
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(part for part in parts if part)

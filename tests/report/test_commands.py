@@ -1,0 +1,153 @@
+"""The report and diff commands as the CLI registers them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from harness.report.commands import diff, report
+
+pytest_plugins = ["pytester"]
+
+A = ("win2022", "wine", "rpcss", "starts")
+
+
+@pytest.fixture
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    app.command("report")(report)
+    app.command("diff")(diff)
+    return app
+
+
+def invoke(app: typer.Typer, *args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_report_prints_the_index_path(
+    cli: typer.Typer, make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    results = make_results("c1", {A: "passed"})
+    code, out, _ = invoke(cli, "report", results, "--out", tmp_path / "r")
+    assert code == 0
+    assert out.strip().splitlines()[-1] == str(tmp_path / "r" / "c1" / "index.html")
+
+
+def test_report_merges_several_folders(
+    cli: typer.Typer, make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    first = make_results("shard-a", {A: "passed"})
+    second = make_results("shard-b", {("win2022", "wine", "dcom", "starts"): "failed"})
+    args = ("report", first, second, "--out", tmp_path / "r", "--run-id", "merged")
+    code, _, _ = invoke(cli, *args)
+    assert code == 0
+    data = json.loads((tmp_path / "r" / "merged" / "matrix.json").read_text())
+    assert len(data["cells"]) == 2
+
+
+def test_report_of_a_missing_folder_exits_2_naming_it(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    code, _, err = invoke(cli, "report", tmp_path / "no-such-results")
+    assert code == 2
+    assert "no-such-results" in err and "does not exist" in err
+
+
+def test_report_of_a_folder_without_harness_results_exits_2(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    (tmp_path / "empty-results").mkdir()
+    code, _, err = invoke(cli, "report", tmp_path / "empty-results")
+    assert code == 2 and "empty-results holds no harness result" in err
+
+
+def test_report_says_when_allure_cannot_be_built(
+    cli: typer.Typer,
+    make_results: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    monkeypatch.delenv("HARNESS_ALLURE", raising=False)
+    results = make_results("c2", {A: "passed"})
+    code, out, _ = invoke(cli, "report", results, "-o", tmp_path / "r", "--allure")
+    assert code == 0
+    assert "Allure HTML report not built" in out
+
+
+def test_diff_in_every_format(
+    cli: typer.Typer, make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = tmp_path / "r"
+    invoke(cli, "report", make_results("d1", {A: "passed"}), "-o", root)
+    invoke(cli, "report", make_results("d2", {A: "failed"}), "-o", root)
+    code, out, _ = invoke(cli, "diff", "d1", "d2", "-o", root)
+    assert code == 0 and "passed -> failed" in out
+    code, out, _ = invoke(cli, "diff", "d1", "d2", "-o", root, "--format", "json")
+    assert json.loads(out)["changes"][0]["after"] == "failed"
+    code, out, _ = invoke(cli, "diff", "d1", "d2", "-o", root, "--format", "html")
+    page = Path(out.strip())
+    assert page.parent == root / "diff" and "passed" in page.read_text()
+
+
+def test_diff_of_an_unknown_run_lists_known_ids(
+    cli: typer.Typer, make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = tmp_path / "r"
+    invoke(cli, "report", make_results("k1", {A: "passed"}), "-o", root)
+    code, _, err = invoke(cli, "diff", "k1", "nope", "-o", root)
+    assert code == 2 and "unknown run id 'nope'" in err and "'k1'" in err
+
+
+def test_diff_without_history_is_a_clear_error(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    code, _, err = invoke(cli, "diff", "a", "b", "-o", tmp_path / "empty")
+    assert code == 2 and "no history store" in err
+
+
+FAKE_ALLURE = """#!/bin/sh
+if [ "$1" = "--version" ]; then echo "{version}"; exit 0; fi
+echo "$@" > "{log}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("3.18.0", "generate {results} --output {out}"),
+        ("2.46.1", "generate --clean -o {out} {results}"),
+    ],
+)
+def test_report_runs_allure_generate_with_the_right_options(
+    cli: typer.Typer,
+    make_results: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    version: str,
+    expected: str,
+) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    log = tmp_path / "allure-argv"
+    fake = tools / "allure"
+    fake.write_text(FAKE_ALLURE.format(version=version, log=log))
+    (tools / "node").write_text("#!/bin/sh\n")
+    for program in (fake, tools / "node"):
+        program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:/usr/bin:/bin")
+    monkeypatch.delenv("HARNESS_ALLURE", raising=False)
+    results = make_results("a1", {A: "passed"})
+    code, out, _ = invoke(cli, "report", results, "-o", tmp_path / "r", "--allure")
+    assert code == 0
+    out_dir = tmp_path / "r" / "a1" / "allure"
+    assert (
+        log.read_text().split() == expected.format(results=results, out=out_dir).split()
+    )
+    assert f"Allure HTML report: {out_dir / 'index.html'}" in out

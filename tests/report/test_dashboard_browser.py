@@ -1,0 +1,155 @@
+"""The dashboard in real headless Chromium (Debian's ``chromium`` package).
+
+These tests fail, never skip, when Chromium is missing: CI installs it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.report import build_report
+
+from .cdp import Browser
+from .scenarios import WEIRD_ENGINE, WEIRD_PLATFORM, WEIRD_SERVICE
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    opened = Browser()
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def dashboard(standard_results: Path, tmp_path: Path, browser: Browser) -> Browser:
+    run_dir = build_report([standard_results], tmp_path / "reports")
+    browser.open((run_dir / "index.html").as_uri())
+    return browser
+
+
+def choose(browser: Browser, name: str, value: str) -> None:
+    browser.js(
+        f"(() => {{ const s = document.getElementById('f-{name}');"
+        f" s.value = {json.dumps(value)};"
+        " s.dispatchEvent(new Event('change')); })()"
+    )
+
+
+def visible_squares(browser: Browser) -> list[list[str]]:
+    """[engine, platform, service, verdict] of every square a person can see."""
+    return browser.js(
+        "Array.from(document.querySelectorAll('td.square')).filter(td =>"
+        " td.offsetParent !== null && td.dataset.verdict !== '' &&"
+        " getComputedStyle(td).visibility !== 'hidden').map(td =>"
+        " [td.closest('section').dataset.engine, td.parentElement.dataset.platform,"
+        " td.dataset.service, td.dataset.verdict])"
+    )
+
+
+def test_the_matrix_renders(dashboard: Browser) -> None:
+    squares = visible_squares(dashboard)
+    assert ["wine", "win2022", "rpcss", "partial"] in squares
+    assert ["wine", "win2022", "spooler", "supported"] in squares
+    assert [WEIRD_ENGINE, WEIRD_PLATFORM, WEIRD_SERVICE, "partial"] in squares
+    assert len(squares) == 11
+    assert dashboard.js("document.getElementById('shown-count').textContent") == "11"
+    assert dashboard.js("document.getElementById('run-id').textContent") == (
+        "nightly-1"
+    )
+    assert dashboard.exceptions == []
+
+
+def test_filters_hide_rows_and_squares(dashboard: Browser) -> None:
+    choose(dashboard, "engine", "wine")
+    assert {s[0] for s in visible_squares(dashboard)} == {"wine"}
+    choose(dashboard, "verdict", "unknown")
+    assert sorted(s[2] for s in visible_squares(dashboard)) == [
+        "eventlog",
+        "iis",
+        "schedule",
+    ]
+    choose(dashboard, "service", "rpcss")
+    assert visible_squares(dashboard) == []
+    assert dashboard.js("document.querySelector('section.engine').hidden") is True
+    choose(dashboard, "verdict", "")
+    choose(dashboard, "engine", "")
+    choose(dashboard, "platform", "p")
+    assert visible_squares(dashboard) == []
+    choose(dashboard, "service", "")
+    assert visible_squares(dashboard) == [
+        ["e", "p", "x", "unsupported"],
+        ["e", "p", "x y", "supported"],
+    ]
+    assert dashboard.js("document.getElementById('shown-count').textContent") == "2"
+
+
+def test_a_weird_service_name_filters_exactly(dashboard: Browser) -> None:
+    choose(dashboard, "service", WEIRD_SERVICE)
+    assert visible_squares(dashboard) == [
+        [WEIRD_ENGINE, WEIRD_PLATFORM, WEIRD_SERVICE, "partial"]
+    ]
+
+
+def test_clicking_a_check_opens_its_evidence(dashboard: Browser) -> None:
+    dashboard.click('td[data-service="rpcss"] button.check')
+    panel = dashboard.js(
+        "(() => { const s = Array.from(document.querySelectorAll('section.evidence'))"
+        ".filter(e => !e.hidden); return s.map(e => e.innerText); })()"
+    )
+    assert len(panel) == 1
+    text = panel[0]
+    assert "win2022 / wine / rpcss / starts" in text
+    assert "start the service in container c1" in text
+    assert "run probe.exe start rpcss" in text
+    assert "exit code: 0" in text
+    assert dashboard.js("document.body.classList.contains('evidence-open')")
+    nested = dashboard.js(
+        "document.querySelectorAll('section.evidence:not([hidden]) ol.steps ol.steps')"
+        ".length"
+    )
+    assert nested >= 1
+    image = dashboard.js(
+        "document.querySelector('section.evidence:not([hidden]) img').naturalWidth"
+    )
+    assert image is not None
+
+
+def test_evidence_shows_the_failure_message(dashboard: Browser) -> None:
+    dashboard.click('td[data-service="rpcss"] li:nth-child(2) button.check')
+    text = dashboard.js(
+        "document.querySelector('section.evidence:not([hidden])').innerText"
+    )
+    assert "AssertionError: port 135 is not served" in text
+    assert "Trace" in text
+
+
+def test_script_from_a_result_is_text_and_never_runs(dashboard: Browser) -> None:
+    # The service name is matched in script: no CSS selector can quote a tab.
+    dashboard.js(
+        "[...document.querySelectorAll('td.square')].find(td => td.dataset.service"
+        f" === {json.dumps(WEIRD_SERVICE)}).querySelector('button.check').id = 'x'"
+    )
+    dashboard.click("#x")
+    text = dashboard.js(
+        "document.querySelector('section.evidence:not([hidden])').innerText"
+    )
+    assert "<script>window.__pwned=2</script>" in text
+    assert '<img src=x onerror="window.__pwned=3">' in text
+    assert dashboard.js("typeof window.__pwned") == "undefined"
+    assert dashboard.js("document.scripts.length") == 1
+    assert dashboard.exceptions == []
+
+
+def test_nothing_is_fetched_from_another_host(dashboard: Browser) -> None:
+    dashboard.click('td[data-service="rpcss"] button.check')
+    urls = dashboard.requested_urls
+    assert urls, "the page load itself must be recorded"
+    assert all(url.startswith(("file://", "data:")) for url in urls), urls
