@@ -6,7 +6,7 @@ VENV      ?= .venv
 PY        := $(VENV)/bin/python
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN_DEBS  := wine wine64 gcc-mingw-w64-x86-64 iproute2 make python3-venv
-TEST_DEBS := chromium
+TEST_DEBS := chromium ruby
 ARGS      ?=
 
 .PHONY: run test setup guest lint bench clean debs-run debs-test

@@ -140,6 +140,9 @@ def run(
     report: Annotated[bool, typer.Option(help="render the dashboard")] = True,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     cases: Annotated[Path, typer.Option(help="folder of case modules")] = CASES,
+    destroy: Annotated[
+        str, typer.Option(help="Vagrant machines at the end: never|passing|always")
+    ] = "never",
 ) -> None:
     """Run the selected cells and render the dashboard.  Arguments after `--` go to
     pytest."""
@@ -164,7 +167,7 @@ def run(
         run_dir,
         results,
         workers,
-        [str(cases.resolve()), *ctx.args],
+        [str(cases.resolve()), "--destroy", destroy, *ctx.args],
     )
     summary = _run_pytest(argv, run_dir, len(cells), progress)
     code = _exit_code(summary, run_dir)

@@ -58,8 +58,11 @@ class Suite:
 
 
 class Lab:
-    def __init__(self, matrix: Matrix, run_id: str, *, owner: int) -> None:
+    def __init__(
+        self, matrix: Matrix, run_id: str, *, owner: int, destroy: str = "never"
+    ) -> None:
         self.matrix = matrix
+        self.destroy = destroy
         self.run = Run.create(run_id, owner)
         self.targets: dict[str, Any] = {}
         self.engines: dict[Placement, Any] = {}
@@ -70,9 +73,18 @@ class Lab:
         if platform not in self.targets:
             config = self.matrix.platforms[platform]
             self.targets[platform] = targets.driver(config.target)(
-                platform, config, self.run
+                platform, config, self.run, destroy=self.destroy
             )
         return self.targets[platform]
+
+    def _up(self, platform: str) -> Any:
+        """The platform's host, with its client machine's host when it names one."""
+        host = self.target(platform).up()
+        client = self.matrix.platforms[platform].client
+        if client and "client_host" not in host.facts:
+            with allure.step(f"bring up the client machine {client}"):
+                host.facts["client_host"] = self.target(client).up()
+        return host
 
     def engine(self, placement: Placement) -> Any:
         """The prepared engine of a placement (prepared once, failures remembered)."""
@@ -88,7 +100,7 @@ class Lab:
 
     def _prepare(self, placement: Placement) -> Any:
         with allure.step(f"prepare engine {placement.engine} on {placement.platform}"):
-            host = self.target(placement.platform).up()
+            host = self._up(placement.platform)
             config = self.matrix.engines[placement.engine]
             engine = engines.driver(config.kind)(
                 host, placement.engine, config, self.run
@@ -141,8 +153,12 @@ class Lab:
             suite.container, suite.peer = _create(engine, names)
             suite.duplicated = engine.duplicate(suite.container, suite.service) or []
 
-    def close(self) -> list[dict[str, Any]]:
-        """Close every engine and bring every host down; returns engine infos."""
+    def close(self, failed: set[str] = frozenset()) -> list[dict[str, Any]]:
+        """Close every engine and bring every host down; returns engine infos.
+
+        `failed` names the platforms with a failed or broken cell: with
+        `--destroy passing` their machines are kept for a look.
+        """
         for placement, engine in self.engines.items():
             try:
                 engine.close()
@@ -150,7 +166,7 @@ class Lab:
                 log.error("%s: %s", placement, error)
         for platform, target in self.targets.items():
             try:
-                target.down(passed=True)
+                target.down(passed=platform not in failed)
             except HarnessError as error:
                 log.error("%s: %s", platform, error)
         self.engines.clear()

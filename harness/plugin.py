@@ -47,6 +47,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         )
     group.addoption("--shard", help="only shard I of N of the cells, e.g. 2/4")
     group.addoption("--run-id", help="run id (default: a new one)")
+    group.addoption(
+        "--destroy",
+        choices=("never", "passing", "always"),
+        default="never",
+        help="what happens to Vagrant machines at the "
+        "end: kept, destroyed when all their cells passed, destroyed",
+    )
     group.addoption("--harness-summary", help="write the outcome summary as JSON here")
     group.addoption("--harness-progress", help="append one JSON line per cell here")
 
@@ -111,7 +118,12 @@ class HarnessPlugin:
     def lab_for_run(self) -> Lab:
         if self.lab is None:
             owner = os.getppid() if self.is_worker else os.getpid()
-            self.lab = Lab(self.matrix, self.run_id(), owner=owner)
+            self.lab = Lab(
+                self.matrix,
+                self.run_id(),
+                owner=owner,
+                destroy=self.config.getoption("destroy"),
+            )
         return self.lab
 
     @pytest.hookimpl(optionalhook=True)
@@ -185,6 +197,8 @@ class HarnessPlugin:
             kind = _classify(report, call)
             if kind:
                 report.user_properties.append(("harness_outcome", kind))
+                placement = item.callspec.params["placement"]  # type: ignore[attr-defined]
+                report.user_properties.append(("harness_platform", placement.platform))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         kind = dict(report.user_properties).get("harness_outcome")
@@ -194,6 +208,7 @@ class HarnessPlugin:
                 self.outcomes[report.nodeid] = {
                     "outcome": kind,
                     "message": _message(report),
+                    "platform": dict(report.user_properties)["harness_platform"],
                 }
         if report.when == "teardown":
             self._progress(report.nodeid)
@@ -229,7 +244,12 @@ class HarnessPlugin:
         self.interrupted = not excinfo.errisinstance(pytest.Session.Interrupted)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        infos = self.lab.close() if self.lab else []
+        failed = {
+            c["platform"]
+            for c in self.outcomes.values()
+            if c["outcome"] in ("failed", "broken")
+        }
+        infos = self.lab.close(failed) if self.lab else []
         state = state_root() / self.run_id()
         if not self.is_worker and state.exists():
             for problem in cleanup.release(state):

@@ -1,0 +1,300 @@
+"""What every Windows engine shares: guest tools, the engine artifact, templates,
+duplication of a service, the host side and the client machine.
+
+An engine on Windows reaches its host through the WinRM transport (`run`,
+`run_line`, `powershell`, `upload`, `upload_bytes`).  Guest tools live in
+C:\\harness on the host; each engine makes them visible inside its containers.
+
+Templates are command lines written in matrix.yaml with ``{placeholders}``; every
+substituted value is quoted for the shell that reads it, so that a value can never
+become a second command:
+
+    >>> render("docker rm -f {container}", {"container": "a&b"}, "cmd")
+    'docker rm -f a^&b'
+    >>> render("Remove-Box {container}", {"container": "a'b"}, "powershell")
+    "Remove-Box 'a''b'"
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import string
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness import guest, matrix
+from harness.errors import ConfigError, EngineError, GuestError, TransportError
+from harness.services import Service
+from harness.targets import Host
+from harness.transports import CommandResult
+from harness.transports.winrm_scripts import cmd_quote, ps_quote
+
+log = logging.getLogger(__name__)
+GUEST_HOME = "C:\\harness"
+IDENTITY = f"{GUEST_HOME}\\identity.txt"
+SHELLS = ("cmd", "powershell")
+REPO = Path(__file__).resolve().parents[2]
+NOT_INSTALLED = 1060  # ERROR_SERVICE_DOES_NOT_EXIST, from sc.exe and the probe
+
+Value = str | Sequence[str]
+
+
+def windows_transport(host: Host, engine: str) -> Any:
+    """The host's transport, checked to be one that runs Windows command lines."""
+    transport = host.transport
+    for needed in ("run_line", "powershell", "upload_bytes"):
+        if not hasattr(transport, needed):
+            raise EngineError(
+                f"{engine} needs a Windows host reached through WinRM; "
+                f"{host.name} has the {type(transport).__name__}"
+            )
+    return transport
+
+
+# --- templates ----------------------------------------------------------------------
+
+
+def quote(value: str, shell: str) -> str:
+    """One value quoted for `shell` (cmd or powershell)."""
+    return ps_quote(value) if shell == "powershell" else cmd_quote(value)
+
+
+def render(template: str, values: Mapping[str, Value], shell: str = "cmd") -> str:
+    """The template with every placeholder replaced by its quoted value.
+
+    A list value (``{argv}``) becomes its items, each quoted.  An unknown
+    placeholder raises KeyError naming it; check templates with `check_template`.
+    """
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(template):
+        parts.append(literal)
+        if field is None:
+            continue
+        if field not in values:
+            raise KeyError(field)
+        value = values[field]
+        items = [value] if isinstance(value, str) else list(value)
+        parts.append(" ".join(quote(item, shell) for item in items))
+    return "".join(parts)
+
+
+def check_template(
+    where: str, template: Any, placeholders: Sequence[str], shell: str
+) -> str:
+    """A template from matrix.yaml, validated: ConfigError names the key and why."""
+    if not isinstance(template, str) or not template.strip():
+        raise ConfigError(f"{where}: a command template (text) is expected")
+    try:
+        render(template, {name: "x" for name in placeholders}, shell)
+    except KeyError as error:
+        raise ConfigError(
+            f"{where}: unknown placeholder {{{error.args[0]}}}; known: "
+            f"{', '.join('{' + p + '}' for p in placeholders)}"
+        ) from None
+    except ValueError as error:
+        raise ConfigError(
+            f"{where}: {error} (write {{{{ and }}}} for braces)"
+        ) from None
+    return template
+
+
+def run_template(
+    transport: Any,
+    template: str,
+    values: Mapping[str, Value],
+    shell: str,
+    *,
+    timeout: float = 300.0,
+) -> CommandResult:
+    """Render and run a template in its shell; the result is returned unchecked."""
+    line = render(template, values, shell)
+    if shell == "powershell":
+        return transport.powershell(line, timeout=timeout)
+    return transport.run_line(line, timeout=timeout)
+
+
+def checked(result: CommandResult, what: str) -> CommandResult:
+    """`result` when it exited 0, else EngineError with the end of its stderr."""
+    if result.exit_code != 0:
+        tail = (result.stderr.strip() or result.stdout.strip())[-500:]
+        raise EngineError(f"{result.host}: {what} exited {result.exit_code}: {tail}")
+    return result
+
+
+# --- prepare: guest tools and the engine artifact -----------------------------------
+
+
+def upload_guest_tools(transport: Any) -> str:
+    """Copy the built guest tools to C:\\harness on the host; returns their version."""
+    tools = guest.tools()
+    files = tools.files()
+    if not files:
+        raise GuestError(f"no guest tools in {tools.folder}; run `make -C guest`")
+    for path in files:
+        transport.upload(path, f"{GUEST_HOME}\\{path.name}")
+    return tools.version
+
+
+def deploy_artifact(
+    transport: Any, engine: str, config: matrix.Engine, where: str
+) -> str | None:
+    """Upload `artifact` and run `install` with {artifact} set to where it landed.
+
+    Returns the artifact's path on the host (None when the engine has none).
+    """
+    if not config.artifact:
+        if config.install:
+            _install(transport, config.install, "", where)
+        return None
+    local = artifact_path(config.artifact, where)
+    remote = f"{GUEST_HOME}\\engines\\{engine}\\{local.name}"
+    try:
+        transport.upload(local, remote)
+    except TransportError as error:
+        raise EngineError(
+            f"{engine}: artifact {local} could not be deployed: {error}"
+        ) from error
+    if config.install:
+        _install(transport, config.install, remote, where)
+    return remote
+
+
+def artifact_path(artifact: str, where: str) -> Path:
+    """The artifact on this machine: as written, or relative to the repository.
+
+    An artifact given as a URL is not fetched by the harness (the lab has no route
+    to the internet by design); the message says to download it first.
+    """
+    if re.match(r"^[a-z][a-z0-9+.-]*://", artifact, re.I):
+        raise ConfigError(
+            f"{where}.artifact: {artifact} is a URL; download it into "
+            "the repository or a cache folder and name that file"
+        )
+    path = Path(artifact).expanduser()
+    for candidate in (path, REPO / path):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"{where}.artifact: {artifact}: no such file (relative paths "
+        f"are looked up here and in {REPO})"
+    )
+
+
+def _install(transport: Any, template: str, remote: str, where: str) -> None:
+    check_template(f"{where}.install", template, ["artifact"], "cmd")
+    result = run_template(
+        transport, template, {"artifact": remote}, "cmd", timeout=1800
+    )
+    checked(result, "the install command")
+
+
+# --- duplication and the places guest tools run -------------------------------------
+
+
+def duplicate(container: Any, service: Service) -> list[CommandResult]:
+    """Start `service` inside `container`; the results are the checks' evidence.
+
+    The ordinary service is created from dupsvc.exe first.  Only a missing or
+    broken guest tool raises: a service that does not start is what the `starts`
+    check reports, not an error of the harness.
+    """
+    container.write_file(IDENTITY, container.identity.encode("utf-8"))
+    if service.name == "ordinary":
+        name = service.scm_names[0]
+        steps = [
+            [
+                "scm",
+                "create",
+                name,
+                f"{GUEST_HOME}\\dupsvc.exe",
+                "--port",
+                str(service.port),
+            ],
+            ["scm", "start", name],
+        ]
+    else:
+        names = service.windows_scm_names or service.scm_names
+        steps = [["scm", "start", name] for name in names]
+    results = [container.guest("probe", *step) for step in steps]
+    for result in results:
+        _require_json(result)
+    return results
+
+
+def _require_json(result: CommandResult) -> None:
+    if not result.stdout.lstrip().startswith("{"):
+        raise GuestError(
+            f"{result.host}: {' '.join(result.argv)} printed no JSON "
+            f"(exit {result.exit_code}): {result.stderr.strip()[-300:]}"
+        )
+
+
+def service_exists(transport: Any, name: str) -> bool:
+    """Whether an SCM service exists, decided on sc.exe's exit code alone.
+
+    1060 means it does not exist, in every language of Windows; the text sc.exe
+    prints is localized and never read.
+    """
+    result = transport.run(["sc.exe", "query", name], timeout=60)
+    if result.exit_code == NOT_INSTALLED:
+        return False
+    if result.exit_code == 0:
+        return True
+    raise TransportError(
+        f"{result.host}: sc.exe query {name} exited {result.exit_code}"
+    )
+
+
+def new_identity(engine: str, name: str) -> str:
+    """What a container's instance answers with, unique per container and run."""
+    return f"{engine}:{name}:{secrets.token_hex(4)}"
+
+
+class HostSide:
+    """The host's own instance of every service: guest tools run on the host."""
+
+    def __init__(self, host: Host, engine: str, role: str = "host") -> None:
+        self.host = host
+        self.transport = windows_transport(host, engine)
+        self.name = role
+        self.role = role
+        self.address = host.address
+        self.identity = new_identity(engine, role)
+
+    def guest(
+        self,
+        tool: str,
+        *args: str,
+        timeout: float = 60.0,
+        env: Mapping[str, str] | None = None,
+    ) -> CommandResult:
+        return self.run([f"{GUEST_HOME}\\{tool}.exe", *args], timeout=timeout, env=env)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float = 60.0,
+        env: Mapping[str, str] | None = None,
+    ) -> CommandResult:
+        result: CommandResult = self.transport.run(argv, timeout=timeout, env=env)
+        return result
+
+    def write_file(self, path: str, data: bytes) -> None:
+        self.transport.upload_bytes(data, path)
+
+
+class WindowsClient(HostSide):
+    """The client machine: the client platform's host when the plugin set one
+    (``host.facts["client_host"]``), else the server host itself."""
+
+    def __init__(self, host: Host, engine: str) -> None:
+        client_host = host.facts.get("client_host")
+        super().__init__(client_host or host, engine, "client")
+
+    def native(self, argv: Sequence[str], *, timeout: float = 60.0) -> CommandResult:
+        """Run a program of the client machine (a Windows program here)."""
+        return self.run(argv, timeout=timeout)

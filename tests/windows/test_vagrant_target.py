@@ -1,0 +1,126 @@
+"""VagrantTarget with the real python-vagrant, a recorded `vagrant` first on PATH,
+and the loopback WS-Management endpoint as the machine's WinRM."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import matrix
+from harness.errors import ConfigError, TargetError
+from harness.targets.vagrant import VagrantTarget
+from tests.windows.conftest import FAST, PASSWORD
+
+PLATFORM = matrix.Platform(
+    target="vagrant",
+    os="windows",
+    box="gusztavvargadr/windows-server-2022-standard",
+    box_version="2302.0.2409",
+    winrm=FAST,
+    boot_timeout=10,
+)
+
+
+def target(run, vms, destroy="never") -> VagrantTarget:
+    return VagrantTarget("win2022", PLATFORM, run, destroy=destroy, vagrant_dir=vms)
+
+
+def test_first_up_provisions_saves_clean_and_connects(fake_vagrant, run, vms):
+    host = target(run, vms).up()
+    assert fake_vagrant.commands() == [
+        "status win2022",
+        "snapshot list win2022",
+        "up win2022",
+        "snapshot save win2022 clean",
+        "winrm-config win2022",
+    ]
+    assert host.transport.run(["cmd", "/c", "exit", "5"], timeout=10).exit_code == 5
+    assert (host.platform, host.name, host.address) == (
+        "win2022",
+        "HXSTANDIN",
+        "127.0.0.1",
+    )
+    assert host.facts["os_build"] == 20348
+    host.transport.close()
+
+
+def test_a_running_machine_is_reused_and_left_running(fake_vagrant, run, vms):
+    fake_vagrant.set(state="running", snapshots=["clean"])
+    made = target(run, vms)
+    made.up()
+    made.down(passed=True)
+    assert fake_vagrant.commands() == ["status win2022", "winrm-config win2022"]
+
+
+def test_a_stopped_machine_is_restored_from_clean(fake_vagrant, run, vms):
+    fake_vagrant.set(state="poweroff", provider="libvirt", snapshots=["clean"])
+    made = target(run, vms)
+    assert made.status() == "stopped"  # libvirt says shutoff
+    made.up()
+    made.down(passed=True)
+    assert fake_vagrant.commands()[1:] == [
+        "status win2022",
+        "snapshot list win2022",
+        "snapshot restore win2022 clean",
+        "winrm-config win2022",
+        "halt win2022",
+    ]
+
+
+def test_revert_restores_clean_except_right_after_up(fake_vagrant, run, vms, server):
+    made = target(run, vms)
+    host = made.up()
+    made.revert()  # the machine is fresh: nothing to do
+    assert "snapshot restore win2022 clean" not in fake_vagrant.commands()
+    made.revert()
+    assert fake_vagrant.commands()[-2:] == [
+        "snapshot list win2022",
+        "snapshot restore win2022 clean",
+    ]
+    assert host.transport.run(["cmd", "/c", "exit", "0"], timeout=10).exit_code == 0
+    made.down(passed=True)
+
+
+@pytest.mark.parametrize(
+    ("policy", "passed", "last"),
+    [
+        ("never", True, "halt win2022"),
+        ("never", False, "halt win2022"),
+        ("passing", True, "destroy win2022"),
+        ("passing", False, "halt win2022"),
+        ("always", False, "destroy win2022"),
+    ],
+)
+def test_down_follows_the_destroy_policy(fake_vagrant, run, vms, policy, passed, last):
+    made = target(run, vms, destroy=policy)
+    made.up()
+    made.down(passed=passed)
+    assert fake_vagrant.commands()[-1] == last
+    assert made.status() == ("absent" if last.startswith("destroy") else "stopped")
+
+
+def test_a_failed_up_is_a_target_error_naming_the_log(
+    fake_vagrant, run, vms, monkeypatch
+):
+    monkeypatch.setenv("FAKE_VAGRANT_FAIL", "up")
+    with pytest.raises(TargetError, match="vagrant up failed with exit code 1; see"):
+        target(run, vms).up()
+    assert "VMBootTimeout" in (run.state / "vagrant-win2022.log").read_text()
+
+
+def test_an_unknown_destroy_policy_is_a_configuration_error(run, vms):
+    with pytest.raises(ConfigError, match="allowed values: never, passing, always"):
+        target(run, vms, destroy="sometimes")
+
+
+def test_a_missing_vagrant_is_a_target_error(run, vms, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(TargetError, match="is vagrant installed"):
+        target(run, vms).status()
+
+
+def test_the_boxs_password_stays_out_of_logs(fake_vagrant, run, vms, caplog):
+    made = target(run, vms)
+    made.up()
+    made.down(passed=True)
+    assert PASSWORD not in caplog.text
+    assert all(PASSWORD not in arg for call in fake_vagrant.calls() for arg in call)
