@@ -19,3 +19,58 @@ def private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path
     state = tmp_path_factory.mktemp("state")
     monkeypatch.setenv("HARNESS_STATE", str(state))
     return state
+
+
+class Reliability:
+    """The README's reliability figures, counted while the suite runs.
+
+    A fault test asserts that its run kept every result and left no resource, so a
+    passing fault test is one fault survived with nothing lost and nothing left.
+    """
+
+    def __init__(self) -> None:
+        self.faults_survived = 0
+        self.faults_failed = 0
+        self.bad_inputs = 0
+
+    def tried(self, count: int = 1) -> None:
+        self.bad_inputs += count
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "faults injected and survived": self.faults_survived,
+            "faults that lost results or left resources": self.faults_failed,
+            "bad inputs tried": self.bad_inputs,
+        }
+
+
+RELIABILITY = Reliability()
+
+
+@pytest.fixture(scope="session")
+def reliability() -> Reliability:
+    return RELIABILITY
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call":
+        return
+    if "fault" in report.keywords:
+        if report.passed:
+            RELIABILITY.faults_survived += 1
+        else:
+            RELIABILITY.faults_failed += 1
+    if (
+        "bad_input" in report.keywords
+        and report.passed
+        and "fuzz" not in (report.nodeid)
+    ):
+        RELIABILITY.tried()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    figures = RELIABILITY.as_dict()
+    if any(figures.values()):
+        terminalreporter.write_line(
+            "reliability: " + ", ".join(f"{v} {k}" for k, v in figures.items())
+        )

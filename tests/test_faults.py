@@ -15,7 +15,7 @@ import pytest
 
 from harness import cleanup
 
-pytestmark = pytest.mark.wine
+pytestmark = [pytest.mark.wine, pytest.mark.fault]
 ROOT = Path(__file__).resolve().parent.parent
 HARNESS = [sys.executable, "-c", "from harness.cli import main; main()"]
 MATRIX = """\

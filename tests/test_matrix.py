@@ -135,6 +135,7 @@ def test_known_issue_is_found_for_its_cell(tmp_path):
         ("services: [ordinary]\n", "", "services: required key 'services' is missing"),
     ],
 )
+@pytest.mark.bad_input
 def test_errors_name_file_line_key_and_allowed_values(tmp_path, old, new, expected):
     assert old in GOOD
     message = error_of(tmp_path, GOOD.replace(old, new, 1))
@@ -151,6 +152,7 @@ def test_missing_file_is_a_config_error(tmp_path):
         matrix.load(tmp_path / "absent.yaml")
 
 
+@pytest.mark.bad_input
 def test_unknown_filter_values_list_the_valid_ones(tmp_path):
     m = matrix.load(write(tmp_path, GOOD))
     with pytest.raises(ConfigError, match="--service 'fax' .*allowed values: ordinary"):
@@ -173,6 +175,7 @@ def test_shards_are_disjoint_and_cover_every_cell(tmp_path, count):
     assert len(flat) == len(set(flat))
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize("text", ["0/2", "3/2", "1/0", "a/b", "1", "1/2/3"])
 def test_bad_shards_are_config_errors(text):
     with pytest.raises(ConfigError, match="--shard"):

@@ -21,25 +21,55 @@ pytestmark = pytest.mark.bad_input
 ROOT = Path(__file__).resolve().parent.parent
 REAL = (ROOT / "matrix.yaml").read_text()
 WHERE = re.compile(r"matrix\.yaml:\d+: ")
-SETTINGS = settings(max_examples=300, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    database=None,
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6),
-                    st.floats(allow_nan=False), st.text(max_size=12))
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**6),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+)
 documents = st.recursive(
     scalars,
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(st.sampled_from(
-            ["version", "platforms", "engines", "services", "checks", "exclude",
-             "known_issues", "wine-8", "target", "os", "kind", "platforms",
-             "check", "reason", "outcome", "x"]), inner, max_size=5),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "version",
+                    "platforms",
+                    "engines",
+                    "services",
+                    "checks",
+                    "exclude",
+                    "known_issues",
+                    "wine-8",
+                    "target",
+                    "os",
+                    "kind",
+                    "platforms",
+                    "check",
+                    "reason",
+                    "outcome",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=5,
+        ),
     ),
     max_leaves=25,
 )
 
 
-def load_text(tmp_path: Path, text: str) -> None:
+def load_text(tmp_path: Path, text: str, reliability) -> None:
+    reliability.tried()
     path = tmp_path / "matrix.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     try:
@@ -53,17 +83,18 @@ def load_text(tmp_path: Path, text: str) -> None:
 
 @SETTINGS
 @given(document=documents)
-def test_generated_documents(tmp_path, document):
-    load_text(tmp_path, yaml.safe_dump(document, allow_unicode=True))
+def test_generated_documents(tmp_path, reliability, document):
+    load_text(tmp_path, yaml.safe_dump(document, allow_unicode=True), reliability)
 
 
 @SETTINGS
 @given(data=st.data())
-def test_mutations_of_the_real_file(tmp_path, data):
+def test_mutations_of_the_real_file(tmp_path, reliability, data):
     lines = REAL.splitlines()
     index = data.draw(st.integers(0, len(lines) - 1))
-    action = data.draw(st.sampled_from(["delete", "duplicate", "replace", "indent",
-                                        "truncate"]))
+    action = data.draw(
+        st.sampled_from(["delete", "duplicate", "replace", "indent", "truncate"])
+    )
     if action == "delete":
         del lines[index]
     elif action == "duplicate":
@@ -74,12 +105,13 @@ def test_mutations_of_the_real_file(tmp_path, data):
         lines = lines[:index]
     else:
         lines[index] = data.draw(st.text(max_size=30).filter(lambda t: "\n" not in t))
-    load_text(tmp_path, "\n".join(lines) + "\n")
+    load_text(tmp_path, "\n".join(lines) + "\n", reliability)
 
 
 @SETTINGS
 @given(garbage=st.binary(max_size=200))
-def test_arbitrary_bytes(tmp_path, garbage):
+def test_arbitrary_bytes(tmp_path, reliability, garbage):
+    reliability.tried()
     path = tmp_path / "matrix.yaml"
     path.write_bytes(garbage)
     try:

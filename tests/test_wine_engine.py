@@ -112,6 +112,7 @@ sys.stdin.read()
 """
 
 
+@pytest.mark.fault
 def test_a_killed_run_is_cleaned_up_by_the_next_and_only_it(private_state):
     live = Run.create("20260101T000000Z-aaaaaa")  # owned by this (live) process
     child = subprocess.Popen(
