@@ -132,3 +132,36 @@ def test_a_killed_run_is_cleaned_up_by_the_next_and_only_it(private_state):
     assert leftovers(killed) == NOTHING
     assert not killed.state.exists()
     assert live.state.exists(), "a live run's state was removed"
+
+
+NOT_ROOT = """\
+import os, sys
+from harness.errors import EngineError
+from harness.run import Run
+from tests.test_wine_engine import make_engine
+engine = make_engine("isolated", Run.create())
+os.setgid(65534); os.setuid(65534)  # imports first: this Python lives in /root
+try:
+    engine.prepare()
+except EngineError as error:
+    print(error)
+    sys.exit(3)
+"""
+
+
+def test_without_root_the_isolated_engine_is_broken_with_the_reason(tmp_path):
+    tmp_path.chmod(0o777)
+    result = subprocess.run(
+        [sys.executable, "-c", NOT_ROOT],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        env={
+            **os.environ,
+            "HARNESS_STATE": str(tmp_path),
+            "HOME": str(tmp_path),
+            "HARNESS_REGISTRY": str(tmp_path / "registry"),
+        },
+    )
+    assert result.returncode == 3, result.stderr
+    assert "network isolation needs root" in result.stdout

@@ -200,6 +200,8 @@ class WineEngine:
         cleanup.record(self.run.state, kind, value)
 
     def prepare(self) -> EngineInfo:
+        if self.network == "isolated":
+            check_available()  # before anything slow: no root means broken, at once
         version = wine_version()
         tools = guest.tools()
         self.golden = golden(tools)
