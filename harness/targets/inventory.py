@@ -147,14 +147,15 @@ def host_entry(where: str, index: int, raw: dict[str, Any]) -> HostEntry:
     at = f"{where}[{index}]"
     if not isinstance(raw.get("options") or {}, dict):
         raise ConfigError(f"{at}.options: a mapping of WinRM options is expected")
-    for key in [*raw, *(raw.get("options") or {})]:
+    options = raw.get("options") or {}
+    for key in [*raw, *options]:
         if SECRET_KEYS.search(str(key)):
             raise ConfigError(
                 f"{at}.{key}: credentials never go in matrix.yaml; set "
                 "HARNESS_WINRM_USER and HARNESS_WINRM_PASSWORD (or a "
                 f"file named by {FILE_VARIABLE})"
             )
-        if key not in HOST_KEYS:
+        if key not in HOST_KEYS and key not in options:
             raise ConfigError(
                 f"{at}: unknown key {key!r}; allowed keys: {', '.join(HOST_KEYS)}"
             )
