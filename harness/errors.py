@@ -15,7 +15,7 @@ class HarnessError(Exception):
 
 
 class ConfigError(HarnessError):
-    """matrix.yaml, a filter or an argument is wrong; the message names where and why."""
+    """matrix.yaml, a filter or an argument is wrong; the message says where and why."""
 
 
 class TransportError(HarnessError):

@@ -119,7 +119,8 @@ def load(path: Path) -> Matrix:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte {error.start})") from None
+        message = f"{path}:{line}: not UTF-8 text (byte {error.start})"
+        raise ConfigError(message) from None
     data, lines = _parse(path, text)
     if not isinstance(data, dict):
         raise ConfigError(
@@ -147,14 +148,16 @@ Loc = tuple[str | int, ...]
 
 
 def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
-    """YAML to Python data plus the line of every key and item; rejects duplicate keys."""
+    """YAML to data plus the line of every key and item; duplicate keys are errors."""
     loader = None
     try:
         loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}:{_error_line(error, text)}: YAML syntax error: "
-                          f"{getattr(error, 'problem', None) or error}") from None
+        raise ConfigError(
+            f"{path}:{_error_line(error, text)}: YAML syntax error: "
+            f"{getattr(error, 'problem', None) or error}"
+        ) from None
     finally:
         if loader is not None:
             loader.dispose()

@@ -15,6 +15,7 @@ a check (setup error, GuestError, timeout) is *broken*.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -338,10 +339,8 @@ def _terminate_as_interrupt() -> None:
     def handler(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    try:
+    with contextlib.suppress(ValueError):  # not the main thread: leave it be
         signal.signal(signal.SIGTERM, handler)
-    except ValueError:
-        pass  # not the main thread
 
 
 def _now() -> str:

@@ -48,7 +48,8 @@ def guest_json(
 def attach(result: CommandResult) -> None:
     """Attach one command's argv, exit code, duration and output to the step."""
     summary = (
-        f"host: {result.host}\nargv: {json.dumps(list(result.argv), ensure_ascii=False)}"
+        f"host: {result.host}\n"
+        f"argv: {json.dumps(list(result.argv), ensure_ascii=False)}"
         f"\nexit code: {result.exit_code}\nduration: {result.duration:.3f} s\n"
     )
     allure.attach(summary, "command", allure.attachment_type.TEXT)

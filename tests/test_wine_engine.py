@@ -1,4 +1,4 @@
-"""The wine engine on real Wine: containers made, isolated, and removed without trace."""
+"""The wine engine on real Wine: containers made, isolated, removed without trace."""
 
 from __future__ import annotations
 

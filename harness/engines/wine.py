@@ -19,8 +19,8 @@ import secrets
 import shutil
 import subprocess
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 

@@ -31,7 +31,7 @@ def wine_env(prefix: Path, run_id: str) -> dict[str, str]:
 
 
 def wine_version() -> str:
-    """`wine --version`, e.g. 'wine-8.0 (Debian 8.0~repack-4)'; EngineError if absent."""
+    """`wine --version`, e.g. 'wine-8.0 (Debian 8.0~repack-4)'; EngineError if none."""
     if not shutil.which("wine"):
         raise EngineError("Wine is not installed: install the Debian package wine64")
     out = subprocess.run(
@@ -41,7 +41,10 @@ def wine_version() -> str:
 
 
 def golden(guest: GuestTools) -> Path:
-    """The booted golden prefix for this Wine and these guest tools (built if needed)."""
+    """The booted golden prefix for this Wine and these guest tools (built if missing).
+
+    Keyed by both, so a new Wine or new guest tools boot a new one once.
+    """
     version = re.sub(r"[^A-Za-z0-9.]+", "_", wine_version())[:40]
     root = cache_root() / "wine"
     root.mkdir(parents=True, exist_ok=True)

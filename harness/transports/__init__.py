@@ -56,7 +56,7 @@ class Transport(Protocol):
         env: Mapping[str, str] | None = None,
         stdin: bytes | None = None,
     ) -> CommandResult:
-        """Run argv and wait for it; ends the process tree on timeout (CommandTimeout)."""
+        """Run argv and wait; on timeout end its process tree (CommandTimeout)."""
 
     def upload(self, local: Path, remote: str) -> None:
         """Copy a file to the host, verified by checksum."""
