@@ -12,6 +12,7 @@ Exit codes of `harness run` (one place: harness.errors.ExitCode): 0 all as expec
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import os
@@ -37,7 +38,15 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Compatibility matrix of duplicated Windows services.",
 )
-console = Console(stderr=True)
+# Messages carry user text (paths, "[0]", ":100:"): never read them as markup.
+console = Console(stderr=True, emoji=False, markup=False, highlight=False)
+
+
+def say(text: str, style: str | None = None) -> None:
+    """Print a message on stderr, coloured by `style` when it is a terminal."""
+    console.print(text, style=style)
+
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "cases"
 
@@ -65,7 +74,7 @@ def _filters(
 
 
 def _fail(error: BaseException) -> typer.Exit:
-    console.print(f"[red]error:[/red] {error}", highlight=False, markup=True)
+    say(f"error: {error}", "red")
     return typer.Exit(int(exit_code_for(error)))
 
 
@@ -122,9 +131,13 @@ def list_cells(
         raise typer.Exit(int(ExitCode.NO_CELLS))
 
 
-@app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
-)
+class Destroy(enum.StrEnum):
+    never = "never"
+    passing = "passing"
+    always = "always"
+
+
+@app.command(context_settings={"allow_extra_args": True})
 def run(
     ctx: typer.Context,
     matrix: MatrixOpt = ROOT / "matrix.yaml",
@@ -135,14 +148,16 @@ def run(
     shard: Annotated[str | None, typer.Option(help="I/N: a stable share")] = None,
     reports: Annotated[Path, typer.Option(help="reports folder")] = ROOT / "reports",
     workers: Annotated[
-        int, typer.Option("-n", "--workers", help="parallel pytest workers")
+        int, typer.Option("-n", "--workers", min=0, help="parallel pytest workers")
     ] = 0,
     report: Annotated[bool, typer.Option(help="render the dashboard")] = True,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
-    cases: Annotated[Path, typer.Option(help="folder of case modules")] = CASES,
+    cases: Annotated[
+        Path, typer.Option(help="folder of case modules", exists=True, file_okay=False)
+    ] = CASES,
     destroy: Annotated[
-        str, typer.Option(help="Vagrant machines at the end: never|passing|always")
-    ] = "never",
+        Destroy, typer.Option(help="Vagrant machines at the end")
+    ] = Destroy.never,
 ) -> None:
     """Run the selected cells and render the dashboard.  Arguments after `--` go to
     pytest."""
@@ -153,13 +168,16 @@ def run(
     except ConfigError as error:
         raise _fail(error) from None
     if not cells:
-        console.print(_no_cells_message(m, filters), highlight=False)
+        say(_no_cells_message(m, filters))
         raise typer.Exit(int(ExitCode.NO_CELLS))
     run_id = new_run_id()
     reports = reports.resolve()
     run_dir = reports / run_id
     results = run_dir / "allure-results"
-    results.mkdir(parents=True, exist_ok=True)
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _fail(ConfigError(f"--reports {reports}: {error.strerror}")) from None
     argv = _pytest_argv(
         matrix,
         filters,
@@ -167,10 +185,13 @@ def run(
         run_dir,
         results,
         workers,
-        [str(cases.resolve()), "--destroy", destroy, *ctx.args],
+        [str(cases.resolve()), "--destroy", destroy.value, *ctx.args],
     )
     summary = _run_pytest(argv, run_dir, len(cells), progress)
     code = _exit_code(summary, run_dir)
+    if code is ExitCode.USAGE:
+        shutil.rmtree(run_dir, ignore_errors=True)  # nothing ran: keep no husk
+        raise typer.Exit(int(code))
     if report:
         _render(results, reports, run_id)
     raise typer.Exit(int(code))
@@ -247,14 +268,20 @@ def _run_pytest(
     log_path = run_dir / "pytest.log"
     progress_path = run_dir / "progress.jsonl"
     with open(log_path, "wb") as log_file:
+        # A shell starts background jobs with SIGINT ignored; pytest must not
+        # inherit that, or Ctrl-C and the forwarded signals would not stop it.
         child = subprocess.Popen(
-            argv, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT
+            argv,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            preexec_fn=_default_signals,
         )
         forwarded: list[int] = []
 
         def forward(signum: int, frame: Any) -> None:
             forwarded.append(signum)
-            child.send_signal(signal.SIGINT)
+            child.send_signal(signum)
 
         old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -267,6 +294,11 @@ def _run_pytest(
     summary["returncode"] = child.returncode
     summary["signalled"] = bool(forwarded)
     return summary
+
+
+def _default_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def _watch(
@@ -305,23 +337,16 @@ def _exit_code(summary: dict[str, Any], run_dir: Path) -> ExitCode:
     outcomes = [c["outcome"] for c in summary.get("cells", {}).values()]
     log_tail = (run_dir / "pytest.log").read_text(errors="replace")[-3000:]
     if summary.get("signalled") or summary.get("interrupted"):
-        console.print("[yellow]interrupted: the results so far are kept[/yellow]")
+        say("interrupted: the results so far are kept", "yellow")
         return ExitCode.INTERRUPTED
     if summary.get("returncode") == 4 or "cells" not in summary:
-        console.print(
-            f"[red]pytest could not run:[/red]\n{log_tail}",
-            markup=True,
-            highlight=False,
-        )
+        say(f"pytest could not run:\n{log_tail}", "red")
         return ExitCode.USAGE if summary.get("returncode") == 4 else ExitCode.BROKEN
     _print_summary(summary)
     if summary.get("collection_errors"):
-        console.print(
-            "[red]a case module could not be collected:[/red]",
-            *summary["collection_errors"],
-            sep="\n",
-            highlight=False,
-        )
+        say("a case module could not be collected:", "red")
+        for error in summary["collection_errors"]:
+            say(error)
         return ExitCode.FAILED if "failed" in outcomes else ExitCode.BROKEN
     if "failed" in outcomes:
         return ExitCode.FAILED
@@ -336,29 +361,23 @@ def _print_summary(summary: dict[str, Any]) -> None:
     counts: dict[str, int] = {}
     for cell in summary["cells"].values():
         counts[cell["outcome"]] = counts.get(cell["outcome"], 0) + 1
-    console.print(
-        ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no cell ran",
-        highlight=False,
-    )
+    say(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no cell ran")
     for nodeid, cell in summary["cells"].items():
         if cell["outcome"] in ("failed", "broken"):
-            console.print(
-                f"  {cell['outcome']}: {nodeid}\n    "
-                f"{cell['message'].splitlines()[0] if cell['message'] else ''}",
-                highlight=False,
-            )
+            first = cell["message"].splitlines()[0] if cell["message"] else ""
+            say(f"  {cell['outcome']}: {nodeid.split('@')[0]}\n    {first}")
 
 
 def _render(results: Path, reports: Path, run_id: str) -> None:
     try:
         from harness.report import build_report
     except ImportError as error:
-        console.print(f"[yellow]no dashboard: {error}[/yellow]")
+        say(f"no dashboard: {error}", "yellow")
         return
     try:
         run_folder = build_report([results], reports, run_id=run_id)
     except HarnessError as error:
-        console.print(f"[red]the dashboard could not be rendered:[/red] {error}")
+        say(f"the dashboard could not be rendered: {error}", "red")
         return
     print(f"dashboard: {run_folder / 'index.html'}")
 
@@ -385,6 +404,7 @@ def doctor() -> None:
             shutil.which("chromium"),
             "apt-get install chromium",
         ),
+        ("ruby (Vagrantfile test)", shutil.which("ruby"), "apt-get install ruby"),
     ]
     table = Table("need", "found", "how to get it")
     missing = 0
@@ -423,5 +443,5 @@ def main() -> None:
     try:
         app()
     except HarnessError as error:
-        console.print(f"error: {error}", highlight=False)
+        say(f"error: {error}", "red")
         sys.exit(int(exit_code_for(error)))

@@ -20,6 +20,7 @@ import queue
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,7 @@ class AgentClient:
             self._next_id += 1
             request = {"id": self._next_id, "argv": argv}
             self._send(request)
-            answer = self._get(timeout, " ".join(argv))
-            if answer.get("id") != self._next_id:
-                raise GuestError(f"{self.name}: agent answered out of turn: {answer}")
+            answer = self._answer_to(self._next_id, timeout, " ".join(argv))
             return (
                 int(answer.get("exit", -1)),
                 answer.get("result") or {},
@@ -128,9 +127,22 @@ class AgentClient:
                     "data_b64": base64.b64encode(data).decode(),
                 }
             )
-            answer = self._get(timeout, f"put {path}")
+            answer = self._answer_to(self._next_id, timeout, f"put {path}")
             if answer.get("exit") != 0:
                 raise GuestError(f"{self.name}: put {path} failed: {answer}")
+
+    def _answer_to(self, request_id: int, timeout: float, what: str) -> dict[str, Any]:
+        """The answer to `request_id`; answers to earlier requests whose caller gave
+        up (an interrupted check) are read and dropped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self._get(max(deadline - time.monotonic(), 0.01), what)
+            answered = answer.get("id")
+            if answered == request_id:
+                return answer
+            if not isinstance(answered, int) or answered > request_id:
+                raise GuestError(f"{self.name}: agent answered out of turn: {answer}")
+            log.debug("%s: dropping a late answer to request %s", self.name, answered)
 
     def _send(self, request: dict[str, Any]) -> None:
         assert self.process.stdin is not None

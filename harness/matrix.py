@@ -399,21 +399,28 @@ def _validate_filter(
 
 
 def shard(cells: Sequence[Cell], index: int, count: int) -> list[Cell]:
-    """Shard `index` of `count` (1-based): a stable, disjoint share.
+    """Shard `index` of `count` (1-based): a stable, disjoint, balanced share.
 
     Whole (platform, engine, service) groups go to one shard so that a suite's
-    containers are made once; a group's shard depends only on its names.
+    containers are made once.  Groups are ordered by a hash of their names and dealt
+    out in turn, so shards differ by at most one group and every shard computes the
+    same split from the same matrix and filters.
     """
     if not 1 <= index <= count:
         raise ConfigError(
             f"--shard {index}/{count}: the index must be from 1 to {count}"
         )
-    return [c for c in cells if _group_hash(c) % count == index - 1]
+    groups = sorted({_group(c) for c in cells}, key=_group_hash)
+    mine = {g for i, g in enumerate(groups) if i % count == index - 1}
+    return [c for c in cells if _group(c) in mine]
 
 
-def _group_hash(cell: Cell) -> int:
-    key = "\0".join((cell.platform, cell.engine, cell.service)).encode()
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big")
+def _group(cell: Cell) -> tuple[str, str, str]:
+    return (cell.platform, cell.engine, cell.service)
+
+
+def _group_hash(group: tuple[str, str, str]) -> bytes:
+    return hashlib.sha256("\0".join(group).encode()).digest()
 
 
 def parse_shard(text: str) -> tuple[int, int]:

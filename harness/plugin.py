@@ -203,16 +203,17 @@ class HarnessPlugin:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         kind = dict(report.user_properties).get("harness_outcome")
+        nodeid = _without_group(report.nodeid)
         if kind:
-            previous = self.outcomes.get(report.nodeid)
+            previous = self.outcomes.get(nodeid)
             if previous is None or RANK[kind] > RANK[previous["outcome"]]:
-                self.outcomes[report.nodeid] = {
+                self.outcomes[nodeid] = {
                     "outcome": kind,
                     "message": _message(report),
                     "platform": dict(report.user_properties)["harness_platform"],
                 }
         if report.when == "teardown":
-            self._progress(report.nodeid)
+            self._progress(nodeid)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -244,34 +245,46 @@ class HarnessPlugin:
         # pytest stops for collection errors with its own Interrupted: not a signal.
         self.interrupted = not excinfo.errisinstance(pytest.Session.Interrupted)
 
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
+        """After pytest's own session end (fixture teardown), whatever it raised:
+        close engines, remove what the run made, write metadata and the summary."""
+        try:
+            return (yield)
+        finally:
+            self._finish(int(exitstatus))
+
+    def _finish(self, exitstatus: int) -> None:
         failed = {
             c["platform"]
             for c in self.outcomes.values()
             if c["outcome"] in ("failed", "broken")
         }
-        infos = self.lab.close(failed) if self.lab else []
-        state = state_root() / self.run_id()
-        if not self.is_worker and state.exists():
-            for problem in cleanup.release(state):
-                print(f"harness: could not remove: {problem}")
-        if self._selected is not None:
-            self._write_meta(infos)
+        infos: list[dict[str, Any]] = []
+        try:
+            infos = self.lab.close(failed) if self.lab else []
+        finally:
+            state = state_root() / self.run_id()
+            if not self.is_worker and state.exists():
+                for problem in cleanup.release(state):
+                    print(f"harness: could not remove: {problem}")
+            if self._selected is not None:
+                self._write_meta(infos)
+            self._write_summary(exitstatus)
+
+    def _write_summary(self, exitstatus: int) -> None:
         path = self.config.getoption("harness_summary")
-        if path and not self.is_worker:
-            Path(path).write_text(
-                json.dumps(
-                    {
-                        "run_id": self.run_id(),
-                        "exitstatus": int(exitstatus),
-                        "interrupted": self.interrupted,
-                        "selected": len(self._selected or []),
-                        "cells": self.outcomes,
-                        "collection_errors": self.collection_errors,
-                    },
-                    indent=1,
-                )
-            )
+        if not path or self.is_worker:
+            return
+        summary = {
+            "run_id": self.run_id(),
+            "exitstatus": exitstatus,
+            "interrupted": self.interrupted,
+            "selected": len(self._selected or []),
+            "cells": self.outcomes,
+            "collection_errors": self.collection_errors,
+        }
+        Path(path).write_text(json.dumps(summary, indent=1))
 
     def _write_meta(self, infos: list[dict[str, Any]]) -> None:
         folder = getattr(self.config.option, "allure_report_dir", None)
@@ -293,6 +306,12 @@ class HarnessPlugin:
         Path(folder).mkdir(parents=True, exist_ok=True)
         name = f"harness-meta-{uuid.uuid4().hex}.json"
         (Path(folder) / name).write_text(json.dumps(meta, indent=1))
+
+
+def _without_group(nodeid: str) -> str:
+    """The node id without the `@group` that pytest-xdist's loadgroup appends."""
+    head, at, tail = nodeid.rpartition("@")
+    return head if at and "]" not in tail and "::" not in tail else nodeid
 
 
 RANK = {"skipped": 0, "passed": 1, "expected failure": 2, "broken": 3, "failed": 4}

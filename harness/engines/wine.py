@@ -85,22 +85,19 @@ class WineContainer:
         use_agent = os.environ.get("HARNESS_AGENT", "1") != "0"
         args = [] if use_agent else ["--forever"]
         argv = netns_argv(self.namespace, ["wine", "C:\\harness\\agent.exe", *args])
-        pipe = subprocess.PIPE if use_agent else subprocess.DEVNULL
+        # The agent is the prefix's first process, so it starts the wineserver; a
+        # later command never does, and so never leaves the server holding its pipes.
         self.keepalive = subprocess.Popen(
             argv,
-            stdin=pipe,
-            stdout=pipe,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env={**os.environ, **self.env},
             start_new_session=True,
         )
-        if use_agent:
-            self.agent = guest.AgentClient(self.keepalive, self.name)
-            self.agent.wait_ready(AGENT_START_TIMEOUT)
-        else:
-            self.run(
-                ["C:\\harness\\probe.exe", "info"], timeout=AGENT_START_TIMEOUT
-            ).check()
+        agent = guest.AgentClient(self.keepalive, self.name)
+        agent.wait_ready(AGENT_START_TIMEOUT)
+        self.agent = agent if use_agent else None
 
     def guest(
         self,
@@ -161,7 +158,7 @@ class WineContainer:
         if self.agent is not None:
             self.agent.stop()
         elif self.keepalive is not None:
-            kill_group(self.keepalive)
+            kill_group(self.keepalive)  # --forever ignores the end of its input
         for flag in ("-k", "-w"):
             try:
                 subprocess.run(
@@ -291,7 +288,10 @@ class WineEngine:
     def release(self, containers: Sequence[WineContainer]) -> None:
         """Destroy containers in the background; close() waits for it."""
         for container in containers:
-            self._background.submit(self.destroy, container)
+            try:
+                self._background.submit(self.destroy, container)
+            except RuntimeError:  # closing already (an interrupted run): do it now
+                self.destroy(container)
 
     def _next_name(self) -> str:
         with self._lock:

@@ -20,6 +20,10 @@ from harness.report.build import allure_html, build_report
 from harness.report.model import stable_hash
 from harness.report.trends import Change
 
+# The same default as `harness run`: the reports folder of this checkout, wherever
+# the command is started from.
+REPORTS = Path(__file__).resolve().parents[2] / "reports"
+
 log = logging.getLogger(__name__)
 
 
@@ -32,7 +36,7 @@ class DiffFormat(enum.StrEnum):
 
 
 def _fail(error: ConfigError) -> typer.Exit:
-    log.error("%s", error)
+    log.debug("%s", error)  # said once, below; the log keeps it for --debug runs
     typer.echo(f"error: {error}", err=True)
     return typer.Exit(code=int(ExitCode.USAGE))
 
@@ -44,7 +48,7 @@ def report(
     ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Reports root (history lives here).")
-    ] = Path("reports"),
+    ] = REPORTS,
     run_id: Annotated[
         str | None,
         typer.Option("--run-id", help="Run id; default: from the run's metadata."),
@@ -74,7 +78,7 @@ def diff(
     run_b: Annotated[str, typer.Argument(help="The later run id.")],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Reports root holding the history.")
-    ] = Path("reports"),
+    ] = REPORTS,
     format: Annotated[
         DiffFormat, typer.Option("--format", "-f", help="text, json or html.")
     ] = DiffFormat.text,

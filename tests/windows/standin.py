@@ -172,7 +172,8 @@ def split_cmd(line: str) -> list[tuple[str, str]]:
             current.append(char)
         i += 1
     parts.append((op, "".join(current)))
-    return [(o, c.replace("\0", "")) for o, c in parts if c.strip()]
+    # cmd.exe blanks are space and tab only; Python also strips \x1c-\x1f.
+    return [(o, c.replace("\0", "")) for o, c in parts if c.strip(" \t")]
 
 
 def argv_split(line: str) -> list[str]:

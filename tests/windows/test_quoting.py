@@ -4,7 +4,7 @@ and caret rules, then CommandLineToArgvW; PowerShell's single-quoted literals.""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from harness.transports.winrm_scripts import (
@@ -24,6 +24,7 @@ ARG = st.text(
 
 
 @given(st.lists(ARG, min_size=1, max_size=6))
+@example(["\x1f"])  # a blank to Python's str.strip, not to cmd.exe
 def test_argv_survives_cmd_then_the_c_runtime(argv):
     parts = split_cmd(command_line(argv))
     assert len(parts) == 1, "cmd.exe saw an operator"
