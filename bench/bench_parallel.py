@@ -1,0 +1,64 @@
+"""`harness run -n 2` against a serial run of the default matrix, alternated.
+
+Run:  .venv/bin/python bench/bench_parallel.py [--repeat 1]
+
+With -n 2 pytest-xdist runs two workers and --dist loadgroup keeps each
+platform/engine placement on one worker, so the wine and wine-shared cells run
+side by side.  On a 2-core machine the speed-up is bounded by the cores both
+workers' Wine processes share (and by anything else the machine runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import benchlib
+
+NAME = "bench_parallel"
+VARIANTS = {"serial": [], "-n 2": ["-n", "2"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    before = benchlib.machine()
+    samples: dict[str, list[float]] = {k: [] for k in VARIANTS}
+    outcomes: dict[str, list[str]] = {k: [] for k in VARIANTS}
+    for number in range(args.repeat):
+        for variant, extra in VARIANTS.items():
+            result = benchlib.harness_run(extra)
+            samples[variant].append(result["wall"])
+            outcomes[variant].append(benchlib.describe(result))
+            print(f"run {number + 1} {variant}: {result['wall']:.1f} s, "
+                  f"{benchlib.describe(result)}")  # fmt: skip
+    for variant in VARIANTS:
+        print(benchlib.show(f"default matrix, {variant}", samples[variant]))
+    serial, parallel = (benchlib.stats(samples[k]) for k in VARIANTS)
+    speedup = serial["median"] / parallel["median"]
+    print(f"speed-up (serial median / -n 2 median): {speedup:.2f}x")
+    # A run with broken cells skipped work: its wall time is not comparable.
+    caveat = (
+        "; broken cells, not comparable"
+        if any("broken" in line for lines in outcomes.values() for line in lines)
+        else ""
+    )
+    if caveat:
+        print("warning: a run had broken cells, so its wall time is not comparable")
+    rows = [
+        benchlib.row(
+            "harness run -n 2 vs serial (default matrix)",
+            "≥ 1.6x",
+            f"-n 2: median {parallel['median']:.0f} s",
+            f"serial: {serial['median']:.0f} s",
+            f"{speedup:.2f}x{caveat}",
+            speedup >= 1.6 and not caveat,
+            ".venv/bin/harness run -n 2 --no-report",
+        )
+    ]
+    data = {"samples": samples, "outcomes": outcomes, "rows": rows}
+    benchlib.write(NAME, before, data)
+
+
+if __name__ == "__main__":
+    main()
