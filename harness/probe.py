@@ -33,7 +33,8 @@ def guest_json(
         result = container.guest(tool, *args, timeout=timeout)
         attach(result)
         try:
-            answer = json.loads(result.stdout.strip().splitlines()[-1])
+            # Only "\n" ends the answer: names may hold U+2028 and friends.
+            answer = json.loads(result.stdout.strip().split("\n")[-1])
         except (ValueError, IndexError):
             raise GuestError(
                 f"{container.name}: {tool} {' '.join(args)} exited {result.exit_code} "

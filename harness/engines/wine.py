@@ -30,6 +30,7 @@ from harness.engines.wine_net import (
     CLIENT_ADDRESS,
     LabNetwork,
     check_available,
+    check_name,
     netns_argv,
 )
 from harness.engines.wine_prefix import golden, make_prefix, wine_env, wine_version
@@ -145,11 +146,16 @@ class WineContainer:
     def write_file(self, path: str, data: bytes) -> None:
         """Write a file at a Windows path of drive C: inside the prefix."""
         drive, _, rest = path.replace("\\", "/").partition(":/")
-        if drive.upper() != "C" or ".." in rest.split("/"):
+        root = (self.prefix / "drive_c").resolve()
+        target = (root / rest.lstrip("/")).resolve()
+        if (
+            drive.upper() != "C"
+            or ".." in rest.split("/")
+            or root not in target.parents
+        ):
             raise EngineError(
-                f"{self.name}: only paths under C:/ can be written: {path}"
+                f"{self.name}: only paths under C:/ can be written: {path!r}"
             )
-        target = self.prefix / "drive_c" / rest
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
 
@@ -234,6 +240,7 @@ class WineEngine:
     def create_container(self, name: str, role: str = "container") -> WineContainer:
         if self.golden is None:
             raise EngineError(f"{self.name}: prepare() was not called")
+        check_name(name)  # before it becomes a folder, a mount or a namespace
         with self._lock:
             if name in self.containers or name in self._reserved:
                 raise EngineError(f"{self.name}: container {name!r} exists already")

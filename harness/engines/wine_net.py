@@ -28,7 +28,16 @@ from harness.run import Run
 log = logging.getLogger(__name__)
 SUBNET = "198.18.0"
 CLIENT_ADDRESS = f"{SUBNET}.1"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,19}")
+
+
+def check_name(name: str) -> None:
+    """EngineError unless `name` can label a folder and a network namespace."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise EngineError(
+            f"container name {name!r}: use 1-20 of a-z, 0-9 and '-', "
+            "not starting with '-'"
+        )
 
 
 def check_available() -> None:
@@ -53,13 +62,15 @@ def ip(*args: str) -> None:
 
 class LabNetwork:
     def __init__(self, run: Run, engine: str, record: Callable[[str, str], None]):
-        if not _NAME.match(engine):
+        if not _NAME.fullmatch(engine):
             raise EngineError(f"engine name {engine!r} cannot label a namespace")
         self.prefix = f"{run.label}-{engine}"
         self.record = record
         self.client_ns = f"{self.prefix}-client"
         self._next = 2
         self._lock = threading.Lock()
+        self._free: list[int] = []  # host numbers of removed namespaces
+        self.index: dict[str, int] = {}
         self.created: list[str] = []
 
     def create(self) -> None:
@@ -70,14 +81,17 @@ class LabNetwork:
 
     def attach(self, name: str) -> tuple[str, str]:
         """A new namespace on the lab network; returns (namespace, address)."""
-        if not _NAME.match(name):
-            raise EngineError(f"container name {name!r}: use 1-20 of a-z, 0-9 and '-'")
-        if self._next > 254:
-            raise EngineError("the lab network is full (253 containers)")
+        check_name(name)
         with self._lock:  # containers are created from several threads at once
-            index = self._next
-            self._next += 1
+            if self._free:
+                index = self._free.pop(0)
+            elif self._next > 254:
+                raise EngineError("the lab network is full (253 containers at once)")
+            else:
+                index = self._next
+                self._next += 1
         namespace, address = f"{self.prefix}-{name}", f"{SUBNET}.{index}"
+        self.index[namespace] = index
         veth = f"v{index}"
         self._add_namespace(namespace)
         ip(
@@ -114,6 +128,30 @@ class LabNetwork:
                 )
             if name in self.created:
                 self.created.remove(name)
+            self._release_address(name)
+
+    def _release_address(self, namespace: str) -> None:
+        """Hand a removed container's address to the next one.  The client forgets
+        the old owner's hardware address, so the new owner is reachable at once."""
+        index = self.index.pop(namespace, None)
+        if index is None:
+            return
+        if Path("/run/netns", self.client_ns).exists():
+            subprocess.run(
+                [
+                    "ip",
+                    "-n",
+                    self.client_ns,
+                    "neigh",
+                    "flush",
+                    "to",
+                    f"{SUBNET}.{index}",
+                ],
+                capture_output=True,
+                timeout=30,
+            )
+        with self._lock:
+            self._free.append(index)
 
 
 def netns_argv(namespace: str | None, argv: list[str]) -> list[str]:
