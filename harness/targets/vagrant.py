@@ -247,7 +247,7 @@ class VagrantTarget:
         except subprocess.CalledProcessError as error:
             raise TargetError(
                 f"{self.name}: vagrant {what} failed with exit code "
-                f"{error.returncode}; see {self._log_path()}"
+                f"{error.returncode}; its last output:\n{self._log_tail()}"
             ) from error
         except (OSError, RuntimeError) as error:
             raise TargetError(
@@ -257,6 +257,15 @@ class VagrantTarget:
 
     def _log_path(self) -> Path:
         return self.run.state / f"vagrant-{self.name}.log"
+
+    def _log_tail(self, lines: int = 15) -> str:
+        """The end of vagrant's output, quoted in the error: the run's state folder,
+        where the whole log is, goes away when the run ends."""
+        try:
+            text = self._log_path().read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no output was recorded)"
+        return "\n".join(text.strip().splitlines()[-lines:]) or "(no output)"
 
 
 def parse_host_block(text: str) -> dict[str, str]:

@@ -98,13 +98,14 @@ def test_down_follows_the_destroy_policy(fake_vagrant, run, vms, policy, passed,
     assert made.status() == ("absent" if last.startswith("destroy") else "stopped")
 
 
-def test_a_failed_up_is_a_target_error_naming_the_log(
+def test_a_failed_up_is_a_target_error_quoting_vagrants_output(
     fake_vagrant, run, vms, monkeypatch
 ):
     monkeypatch.setenv("FAKE_VAGRANT_FAIL", "up")
-    with pytest.raises(TargetError, match="vagrant up failed with exit code 1; see"):
+    with pytest.raises(TargetError, match="vagrant up failed with exit code 1") as e:
         target(run, vms).up()
     assert "VMBootTimeout" in (run.state / "vagrant-win2022.log").read_text()
+    assert "VMBootTimeout" in str(e.value), "the reason must outlive the run's state"
 
 
 def test_an_unknown_destroy_policy_is_a_configuration_error(run, vms):
