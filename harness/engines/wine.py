@@ -34,7 +34,7 @@ from harness.engines.wine_net import (
     netns_argv,
 )
 from harness.engines.wine_prefix import golden, make_prefix, wine_env, wine_version
-from harness.errors import ConfigError, EngineError, HarnessError
+from harness.errors import ConfigError, EngineError, GuestError, HarnessError
 from harness.matrix import Engine as EngineConfig
 from harness.run import Run
 from harness.services import Service
@@ -88,16 +88,22 @@ class WineContainer:
         argv = netns_argv(self.namespace, ["wine", "C:\\harness\\agent.exe", *args])
         # The agent is the prefix's first process, so it starts the wineserver; a
         # later command never does, and so never leaves the server holding its pipes.
-        self.keepalive = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, **self.env},
-            start_new_session=True,
-        )
+        errors = self.folder / "agent.stderr"
+        with open(errors, "wb") as stderr:
+            self.keepalive = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                env={**os.environ, **self.env},
+                start_new_session=True,
+            )
         agent = guest.AgentClient(self.keepalive, self.name)
-        agent.wait_ready(AGENT_START_TIMEOUT)
+        try:
+            agent.wait_ready(AGENT_START_TIMEOUT)
+        except GuestError as error:
+            tail = errors.read_text(errors="replace").strip()[-1500:]
+            raise GuestError(f"{error}; its error output: {tail or '(none)'}") from None
         self.agent = agent if use_agent else None
 
     def guest(

@@ -12,8 +12,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 from harness.errors import CommandTimeout, TransportError
 from harness.transports import CommandResult, Stopwatch, log_command
@@ -65,42 +67,53 @@ def run_local(
     env: Mapping[str, str] | None = None,
     stdin: bytes | None = None,
 ) -> CommandResult:
-    """Run argv to completion; CommandTimeout (after ending its group) on timeout."""
+    """Run argv to completion; CommandTimeout (after ending its group) on timeout.
+
+    Output goes through unnamed files rather than pipes: a command that starts a
+    server in the background (a guest tool's `proc start`) ends when it exits,
+    even though the server still holds the inherited output.
+    """
     watch = Stopwatch()
     full_env = {**os.environ, **(env or {})}
-    try:
-        process = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=full_env,
-            start_new_session=True,
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            process = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=full_env,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise TransportError(
+                f"{host}: cannot start {argv[0]}: {error.strerror}"
+            ) from error
+        try:
+            process.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(process)
+            result = CommandResult(host, tuple(argv), -9, "", "", watch.elapsed())
+            log_command(result)
+            raise CommandTimeout(
+                f"{host}: {' '.join(argv)} did not finish within {timeout:g}s; "
+                "its process group was ended"
+            ) from None
+        result = CommandResult(
+            host,
+            tuple(argv),
+            process.returncode,
+            _read(out),
+            _read(err),
+            watch.elapsed(),
         )
-    except OSError as error:
-        raise TransportError(
-            f"{host}: cannot start {argv[0]}: {error.strerror}"
-        ) from error
-    try:
-        out, err = process.communicate(stdin, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_group(process)
-        result = CommandResult(host, tuple(argv), -9, "", "", watch.elapsed())
-        log_command(result)
-        raise CommandTimeout(
-            f"{host}: {' '.join(argv)} did not finish within {timeout:g}s; "
-            "its process group was ended"
-        ) from None
-    result = CommandResult(
-        host,
-        tuple(argv),
-        process.returncode,
-        out.decode("utf-8", "replace"),
-        err.decode("utf-8", "replace"),
-        watch.elapsed(),
-    )
     log_command(result)
     return result
+
+
+def _read(file: IO[bytes]) -> str:
+    file.seek(0)
+    return file.read().decode("utf-8", "replace")
 
 
 def kill_group(process: subprocess.Popen) -> None:
