@@ -236,6 +236,7 @@ def _pytest_argv(
         "--clean-alluredir",
         "--harness-summary",
         str(run_dir / "summary.json"),
+        "--cells-only",
         "--harness-progress",
         str(run_dir / "progress.jsonl"),
         "-q",

@@ -56,6 +56,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "end: kept, destroyed when all their cells passed, destroyed",
     )
     group.addoption("--harness-summary", help="write the outcome summary as JSON here")
+    group.addoption(
+        "--cells-only",
+        action="store_true",
+        help="run only the cells of the matrix (not, e.g., the stateful machine)",
+    )
     group.addoption("--harness-progress", help="append one JSON line per cell here")
 
 
@@ -184,9 +189,14 @@ class HarnessPlugin:
     ) -> None:
         # A check with no selected cell has an empty parameter set: deselect it.
         dropped = [i for i in items if _is_unselected_case(i)]
+        if config.getoption("cells_only"):
+            dropped += [
+                i for i in items if "placement" not in getattr(i, "fixturenames", ())
+            ]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
-            items[:] = [i for i in items if not _is_unselected_case(i)]
+            gone = {id(i) for i in dropped}
+            items[:] = [i for i in items if id(i) not in gone]
 
     # --- outcomes --------------------------------------------------------------------
 
