@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from harness.checks import system_service_starts
 from harness.probe import error_code, probe
-from harness.services import DCOM
 
 SERVICE = "dcom"
 CLASS_NOT_REGISTERED = 0x80040154  # REGDB_E_CLASSNOTREG
@@ -34,12 +34,6 @@ def clsid(suite) -> Iterator[str]:
         probe(container, "com", "unregister", text)
 
 
-def scm_names(container: Any) -> tuple[str, ...]:
-    """What must be RUNNING: Windows has more COM and RPC services than Wine."""
-    on_wine = probe(container, "info").get("wine") is not None
-    return DCOM.scm_names if on_wine else DCOM.windows_scm_names
-
-
 def register(container: Any, clsid: str) -> None:
     answer = probe(container, "com", "register", clsid)
     assert answer["ok"], f"cannot register the class in {container.name}: {answer}"
@@ -50,13 +44,7 @@ def create(container: Any, clsid: str) -> dict[str, Any]:
 
 
 def test_starts(suite, placement):
-    for name in scm_names(suite.container):
-        status = probe(suite.container, "scm", "query", name)
-        assert status.get("state") == "RUNNING", f"{name} is not running: {status}"
-        host, peer = (probe(c, "scm", "query", name) for c in (suite.host, suite.peer))
-        assert host.get("state") == peer.get("state") == "RUNNING", (
-            f"the host's {name} is {host.get('state')}, the peer's {peer.get('state')}"
-        )
+    system_service_starts(suite)
 
 
 def test_serves(suite, placement, clsid):

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from harness.checks import system_service_starts
 from harness.netclient import ask
 from harness.probe import probe
 from harness.services import IIS
@@ -62,12 +63,6 @@ def listeners(suite) -> Iterator[Listeners]:
     started.stop_all()
 
 
-def scm_names(container: Any) -> tuple[str, ...]:
-    """What must be RUNNING: Windows runs IIS's services on top of HTTP."""
-    on_wine = probe(container, "info").get("wine") is not None
-    return IIS.scm_names if on_wine else IIS.windows_scm_names
-
-
 def listen(listeners: Listeners, container: Any) -> None:
     started = listeners.start(container)
     assert started["ok"], f"{container.name} cannot register {URL}: {started}"
@@ -83,14 +78,7 @@ def get(suite: Any, container: Any) -> dict[str, Any]:
 
 
 def test_starts(suite, placement):
-    for name in scm_names(suite.container):
-        status = probe(suite.container, "scm", "query", name)
-        assert status.get("state") == "RUNNING", f"{name} is not running: {status}"
-        host, peer = (probe(c, "scm", "query", name) for c in (suite.host, suite.peer))
-        assert host.get("state") == peer.get("state"), (
-            f"the host's {name} is {host.get('state')}, an untouched container's "
-            f"is {peer.get('state')}"
-        )
+    system_service_starts(suite, need_pid=False)
 
 
 def test_serves(suite, placement, listeners):

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from harness.checks import system_service_starts
 from harness.netclient import ask
 from harness.probe import error_code, probe
-from harness.services import RPCSS
 
 SERVICE = "rpcss"
 SERVER = "C:\\harness\\rpcsrv.exe"
@@ -63,26 +63,13 @@ def servers(suite):
     started.stop_all()
 
 
-def scm_names(container: Any) -> tuple[str, ...]:
-    """What must be RUNNING: Windows has more RPC services than Wine."""
-    on_wine = probe(container, "info").get("wine") is not None
-    return RPCSS.scm_names if on_wine else RPCSS.windows_scm_names
-
-
 def call(container: Any, uuid_text: str) -> dict[str, Any]:
     """Resolve through `container`'s own mapper (ncalrpc) and call the server."""
     return probe(container, "rpc", "call", uuid_text)
 
 
 def test_starts(suite, placement):
-    for name in scm_names(suite.container):
-        status = probe(suite.container, "scm", "query", name)
-        assert status.get("state") == "RUNNING", f"{name} is not running: {status}"
-        # The host's own instance is in the state of the untouched peer's.
-        host, peer = (probe(c, "scm", "query", name) for c in (suite.host, suite.peer))
-        assert host.get("state") == peer.get("state") == "RUNNING", (
-            f"the host's {name} is {host.get('state')}, the peer's {peer.get('state')}"
-        )
+    system_service_starts(suite)
 
 
 def test_serves(suite, placement, servers):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from harness.checks import system_service_starts
 from harness.probe import error_code, probe
 from harness.services import SPOOLER
 
@@ -59,15 +60,7 @@ def print_text(container: Any) -> tuple[str, dict[str, Any]]:
 
 
 def test_starts(suite, placement):
-    status = probe(suite.container, "scm", "query", NAME)
-    assert status.get("state") == "RUNNING", f"{NAME} is not running: {status}"
-    assert status.get("pid", 0) > 0, f"{NAME} has no process id: {status}"
-    # Duplication must neither start nor stop the host's own instance: it is in the
-    # state of the untouched peer.
-    host, peer = states([suite.host, suite.peer]).values()
-    assert host is not None and host == peer, (
-        f"the host's {NAME} is {host}, an untouched container's is {peer}"
-    )
+    system_service_starts(suite)
 
 
 def test_serves(suite, placement):

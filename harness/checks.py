@@ -45,3 +45,38 @@ def hung_in(results: list[CommandResult]) -> str | None:
         if isinstance(answer, dict) and answer.get("hung"):
             return str(answer["hung"])
     return None
+
+
+def scm_names(container: Any, service: Any) -> tuple[str, ...]:
+    """What must be RUNNING for `service` there: Windows often needs more services
+    (IIS: HTTP, WAS, W3SVC) than Wine has (HTTP)."""
+    from harness.probe import probe
+
+    on_wine = probe(container, "info").get("wine") is not None
+    return (
+        service.scm_names
+        if on_wine or not service.windows_scm_names
+        else (service.windows_scm_names)
+    )
+
+
+def system_service_starts(suite: Any, *, need_pid: bool = True) -> None:
+    """The `starts` check of a system service: each of its SCM names RUNNING in the
+    container (with a process id unless it is a driver), and the host's own
+    instance in the state of an untouched container (the peer): duplication
+    neither started nor stopped it."""
+    from harness.probe import probe
+
+    for name in scm_names(suite.container, suite.service):
+        status = probe(suite.container, "scm", "query", name)
+        if need_pid:
+            require_running(status, name)
+        elif status.get("state") != "RUNNING":
+            pytest.fail(f"{name} is not running: {status}", pytrace=False)
+        host, peer = (
+            probe(c, "scm", "query", name).get("state")
+            for c in (suite.host, suite.peer)
+        )
+        assert host is not None and host == peer, (
+            f"the host's {name} is {host}, an untouched container's is {peer}"
+        )
