@@ -12,10 +12,15 @@ later container that gets the same name.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 
 DUP_SERVICE = "HarnessDup"
 REG_KEY = "HKLM\\Software\\HarnessIsolation"
+# where `com register {CLSID}` names comsrv.exe (str.format with the CLSID)
+CLSID_KEY = "HKLM\\Software\\Classes\\CLSID\\{}\\LocalServer32"
+TASK_NAME = r"[A-Za-z0-9._-]+"
+CLSID = r"\{[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}"
 PRESENT, ABSENT, OTHER_KIND, EITHER = "present", "absent", "other kind", "either"
 
 
@@ -28,6 +33,7 @@ class Kind:
     forbidden: str  # characters a name may not contain
     folds_case: bool  # whether names differing only in case are the same name
     namespace: str  # kinds sharing a namespace collide on the same name
+    pattern: str = ""  # when set, a name must match this regular expression whole
 
 
 KINDS = {
@@ -43,6 +49,16 @@ KINDS = {
         Kind("pipe", 256 - len("\\\\.\\pipe\\"), "\\", True, "pipe"),
         # A value name is at most 16383 characters and may hold anything.
         Kind("registry", 16383, "", True, "registry"),
+        # Printer names: at most 220 characters, no backslash, ',' or '!' (the
+        # spooler parses server names and "NAME,Job N").
+        Kind("printer", 220, "\\,!", True, "printer"),
+        # Task names may not hold \ / : * ? " < > |; the probe's `task register`
+        # also writes the name unescaped into a file name and XML, so it accepts
+        # letters, digits and -_. only (TASK_NAME).  The limit keeps
+        # C:\Windows\System32\Tasks\NAME within MAX_PATH.
+        Kind("task", 232, '\\/:*?"<>|', True, "task", TASK_NAME),
+        # A CLSID in registry form, {8-4-4-4-12 hex digits}; case does not matter.
+        Kind("com", 38, "", True, "com", CLSID),
     )
 }
 
@@ -77,8 +93,10 @@ class MarkerName:
     def fits(self, kind: Kind) -> bool:
         """Whether this name is valid for `kind` by the documented rules."""
         text = self.text
-        return 0 < units(text) <= kind.limit and not any(
-            c in kind.forbidden for c in text
+        return (
+            0 < units(text) <= kind.limit
+            and not any(c in kind.forbidden for c in text)
+            and (not kind.pattern or re.fullmatch(kind.pattern, text) is not None)
         )
 
 
@@ -135,6 +153,8 @@ class Place:
     name: str
     markers: set[Marker] = dataclasses.field(default_factory=set)
     registry: dict[str, str] = dataclasses.field(default_factory=dict)  # name: data
+    # what a task's description or a COM class's LocalServer32 should read
+    content: dict[Marker, str] = dataclasses.field(default_factory=dict)
     dup: str | None = None  # state of the duplicated ordinary service, if any
 
 

@@ -3,8 +3,9 @@ container and service operations and checks isolation after every step.
 
 Rules create and destroy containers, duplicate the ordinary service and stop or
 start it, and plant markers through a container's own services (a service
-registration, a named mutex, event or pipe, a registry value) under names drawn by
-Hypothesis: non-ASCII, at the documented length limits, and names that a peer
+registration, a named mutex, event or pipe, a registry value, a printer, a
+scheduled task, a COM class registration) under names drawn by Hypothesis:
+non-ASCII, at the documented length limits, and names that a peer
 already uses.  After every step (cases/isolation_model.py says what to expect):
 
 - each marker is visible in exactly the container that planted it: not in a peer,
@@ -24,6 +25,7 @@ import dataclasses
 import itertools
 import json
 import os
+import string
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,7 @@ from hypothesis.stateful import (
 )
 from isolation_model import (
     ABSENT,
+    CLSID_KEY,
     DUP_SERVICE,
     EITHER,
     KINDS,
@@ -65,11 +68,21 @@ from harness.services import ORDINARY
 SLOTS = ("a", "b", "c")  # containers are hyp-a, hyp-b, hyp-c
 MAX_LIVE = 3
 MAX_CREATED = 3  # per example: bounds the cost and the lab addresses used
-NOT_FOUND = {"service": 1060, "mutex": 2, "event": 2, "pipe": 2, "registry": 2}
+NOT_FOUND = {
+    "service": 1060,
+    "mutex": 2,
+    "event": 2,
+    "pipe": 2,
+    "registry": 2,
+    "printer": 1801,  # ERROR_INVALID_PRINTER_NAME
+    "task": 0x80070002,  # HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), as unsigned
+    "com": 2,  # no key Software\Classes\CLSID\{...}\LocalServer32
+}
 TYPE_MISMATCH = 6  # ERROR_INVALID_HANDLE: the name holds an object of another kind
 PORT_TAKEN = {10013, 10048}  # WSAEACCES (another prefix), WSAEADDRINUSE
 ALREADY_RUNNING, NOT_ACTIVE, NO_SUCH_SERVICE = 1056, 1062, 1060
 SERVICE_BINARY = "C:\\harness\\probe.exe"
+COM_SERVER = "C:\\harness\\comsrv.exe"
 
 
 # --- names drawn by Hypothesis ------------------------------------------------------
@@ -78,17 +91,33 @@ SERVICE_BINARY = "C:\\harness\\probe.exe"
 # included (the guest's answer is one line ended by "\n" only).
 _CHARS = st.characters(exclude_categories=("Cs",), exclude_characters="\0/\\")
 _SEEDS = st.text(_CHARS, min_size=1, max_size=8)
-_LIMITS = sorted({k.limit for k in KINDS.values()})
+# Letters, digits and -_.: the only names `task register` accepts.
+_PLAIN_SEEDS = st.text(
+    string.ascii_letters + string.digits + "-_.", min_size=1, max_size=8
+)
+# CLSIDs in registry form, upper or lower case (the same class either way).
+_CLSIDS = st.builds(
+    lambda u, upper: f"{{{str(u).upper() if upper else u}}}", st.uuids(), st.booleans()
+)
+_LIMITS = sorted(
+    {k.limit for k in KINDS.values() if not k.pattern} | {KINDS["task"].limit}
+)
 
 
 def marker_names() -> st.SearchStrategy[MarkerName]:
-    """Short names, names with any character, and names at a documented limit."""
+    """Short names, names with any character, plain names, CLSIDs, and names at a
+    documented limit."""
     at_limit = st.builds(
         MarkerName,
-        _SEEDS,
+        st.one_of(_SEEDS, _PLAIN_SEEDS),
         st.sampled_from(_LIMITS).flatmap(lambda n: st.sampled_from((n - 1, n))),
     )
-    return st.one_of(st.builds(MarkerName, _SEEDS), at_limit)
+    return st.one_of(
+        st.builds(MarkerName, _SEEDS),
+        st.builds(MarkerName, _PLAIN_SEEDS),
+        st.builds(MarkerName, _CLSIDS),
+        at_limit,
+    )
 
 
 # --- observing a place ---------------------------------------------------------------
@@ -100,6 +129,13 @@ def observe(place: Any, marker: Marker) -> tuple[str, dict[str, Any]]:
         answer = probe(place, "scm", "query", marker.text)
     elif marker.kind == "registry":
         answer = probe(place, "reg", "get", REG_KEY, marker.text)
+    elif marker.kind == "printer":
+        answer = probe(place, "spool", "open", marker.text)
+    elif marker.kind == "task":
+        answer = probe(place, "task", "get", marker.text)
+    elif marker.kind == "com":
+        # read-only: `com create` would start the server
+        answer = probe(place, "reg", "get", CLSID_KEY.format(marker.text), "")
     else:
         answer = probe(place, "obj", "open", marker.kind, marker.text)
     code = error_code(answer)
@@ -209,6 +245,19 @@ class IsolationMachine(RuleBasedStateMachine):
         return name
 
     @rule(
+        target=names,
+        container=containers,
+        name=st.one_of(
+            names, st.builds(MarkerName, _PLAIN_SEEDS), st.builds(MarkerName, _CLSIDS)
+        ),
+    )
+    def plant_task_or_class(self, container: Box, name: MarkerName) -> MarkerName:
+        """Plant a COM class when the name is a CLSID, else a scheduled task: the
+        names these kinds accept are too rare among those `plant` draws."""
+        kind = "com" if name.fits(KINDS["com"]) else "task"
+        return self.plant(container, kind, name)
+
+    @rule(
         container=containers,
         which=st.integers(0, 15),
         kind=st.one_of(st.none(), st.sampled_from(sorted(KINDS))),
@@ -251,6 +300,16 @@ class IsolationMachine(RuleBasedStateMachine):
             data = f"{place.identity}#{next(self.tokens)}"
             box.place.registry[marker.text] = data
             return probe(place, "reg", "set", REG_KEY, marker.text, data)
+        if marker.kind == "printer":
+            return probe(place, "spool", "add", marker.text)
+        if marker.kind == "task":
+            # the description: letters, digits, -_.: and spaces only
+            text = f"hyp-{box.slot} {box.created} {next(self.tokens)}"
+            box.place.content[marker] = text
+            return probe(place, "task", "register", marker.text, text)
+        if marker.kind == "com":
+            box.place.content[marker] = f'"{COM_SERVER}" {marker.text}'
+            return probe(place, "com", "register", marker.text)
         return probe(place, "obj", "create", marker.kind, marker.text)
 
     @rule(container=containers, which=st.integers(0, 15))
@@ -266,7 +325,9 @@ class IsolationMachine(RuleBasedStateMachine):
         answer = self._remove(container.container, marker)
         assert error_code(answer) is None, f"could not remove {marker}: {answer}"
         container.place.markers.discard(marker)
-        container.place.registry.pop(marker.text, None)
+        container.place.content.pop(marker, None)
+        if marker.kind == "registry":
+            container.place.registry.pop(marker.text, None)
 
     @staticmethod
     def _remove(place: Any, marker: Marker) -> dict[str, Any]:
@@ -274,6 +335,12 @@ class IsolationMachine(RuleBasedStateMachine):
             return probe(place, "scm", "delete", marker.text)
         if marker.kind == "registry":
             return probe(place, "reg", "delete", REG_KEY, marker.text)
+        if marker.kind == "printer":
+            return probe(place, "spool", "delete", marker.text)
+        if marker.kind == "task":
+            return probe(place, "task", "delete", marker.text)
+        if marker.kind == "com":
+            return probe(place, "com", "unregister", marker.text)
         return probe(place, "obj", "close", marker.kind, marker.text)
 
     # the ordinary service
@@ -388,6 +455,13 @@ class IsolationMachine(RuleBasedStateMachine):
                     f"{where} reads {marker} = {answer.get('data')!r}, "
                     f"but planted {data!r}"
                 ]
+        content = place.content.get(marker)
+        field = {"task": "description", "com": "data"}.get(marker.kind, "")
+        if content is not None and answer.get(field) != content:
+            return [
+                f"{where} reads {marker} as {answer.get(field)!r}, "
+                f"but planted {content!r}"
+            ]
         if marker.kind == "service":
             state = place.dup if marker.text == DUP_SERVICE else "STOPPED"
             if answer.get("state") != state:
