@@ -4,9 +4,10 @@ drives the live engine and compares what the probe observes with this model.
 
 A *marker* is something a container plants through one of its own services: a
 service registration (SCM), a named mutex or event (object manager), a named pipe,
-a registry value.  Isolation means that a marker is visible in the container that
-planted it and nowhere else: not in a peer, not on the host side, and not in a
-later container that gets the same name.
+a registry value, a printer (spooler), a scheduled task, a COM class, or an RPC
+interface registered in the endpoint mapper (RPCSS).  Isolation means that a
+marker is visible in the container that planted it and nowhere else: not in a
+peer, not on the host side, and not in a later container that gets the same name.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ REG_KEY = "HKLM\\Software\\HarnessIsolation"
 # where `com register {CLSID}` names comsrv.exe (str.format with the CLSID)
 CLSID_KEY = "HKLM\\Software\\Classes\\CLSID\\{}\\LocalServer32"
 TASK_NAME = r"[A-Za-z0-9._-]+"
-CLSID = r"\{[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}"
+UUID = r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}"
+CLSID = r"\{" + UUID + r"\}"
 PRESENT, ABSENT, OTHER_KIND, EITHER = "present", "absent", "other kind", "either"
 
 
@@ -59,6 +61,9 @@ KINDS = {
         Kind("task", 232, '\\/:*?"<>|', True, "task", TASK_NAME),
         # A CLSID in registry form, {8-4-4-4-12 hex digits}; case does not matter.
         Kind("com", 38, "", True, "com", CLSID),
+        # An interface UUID, 8-4-4-4-12 hex digits without braces, as the
+        # endpoint mapper takes it; case does not matter.
+        Kind("rpc", 36, "", True, "rpc", UUID),
     )
 }
 

@@ -4,7 +4,8 @@ container and service operations and checks isolation after every step.
 Rules create and destroy containers, duplicate the ordinary service and stop or
 start it, and plant markers through a container's own services (a service
 registration, a named mutex, event or pipe, a registry value, a printer, a
-scheduled task, a COM class registration) under names drawn by Hypothesis:
+scheduled task, a COM class registration, an RPC interface in the endpoint
+mapper) under names drawn by Hypothesis:
 non-ASCII, at the documented length limits, and names that a peer
 already uses.  After every step (cases/isolation_model.py says what to expect):
 
@@ -77,12 +78,20 @@ NOT_FOUND = {
     "printer": 1801,  # ERROR_INVALID_PRINTER_NAME
     "task": 0x80070002,  # HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), as unsigned
     "com": 2,  # no key Software\Classes\CLSID\{...}\LocalServer32
+    "rpc": 1753,  # EPT_S_NOT_REGISTERED
 }
+# An RPC interface stays in the mapper until its server unregisters it; ending the
+# server leaves a stale entry on Wine, so the machine never removes one (the end
+# of its container removes it).
+UNREMOVABLE = {"rpc"}
 TYPE_MISMATCH = 6  # ERROR_INVALID_HANDLE: the name holds an object of another kind
 PORT_TAKEN = {10013, 10048}  # WSAEACCES (another prefix), WSAEADDRINUSE
 ALREADY_RUNNING, NOT_ACTIVE, NO_SUCH_SERVICE = 1056, 1062, 1060
 SERVICE_BINARY = "C:\\harness\\probe.exe"
 COM_SERVER = "C:\\harness\\comsrv.exe"
+# Serves the interface it is given and registers it in the container's endpoint
+# mapper, on dynamic endpoints: two containers on one network never collide.
+RPC_SERVER = "C:\\harness\\rpcsrv.exe"
 
 
 # --- names drawn by Hypothesis ------------------------------------------------------
@@ -99,14 +108,18 @@ _PLAIN_SEEDS = st.text(
 _CLSIDS = st.builds(
     lambda u, upper: f"{{{str(u).upper() if upper else u}}}", st.uuids(), st.booleans()
 )
+# Interface UUIDs as the endpoint mapper takes them, upper or lower case.
+_UUIDS = st.builds(
+    lambda u, upper: str(u).upper() if upper else str(u), st.uuids(), st.booleans()
+)
 _LIMITS = sorted(
     {k.limit for k in KINDS.values() if not k.pattern} | {KINDS["task"].limit}
 )
 
 
 def marker_names() -> st.SearchStrategy[MarkerName]:
-    """Short names, names with any character, plain names, CLSIDs, and names at a
-    documented limit."""
+    """Short names, names with any character, plain names, CLSIDs, UUIDs, and
+    names at a documented limit."""
     at_limit = st.builds(
         MarkerName,
         st.one_of(_SEEDS, _PLAIN_SEEDS),
@@ -116,6 +129,7 @@ def marker_names() -> st.SearchStrategy[MarkerName]:
         st.builds(MarkerName, _SEEDS),
         st.builds(MarkerName, _PLAIN_SEEDS),
         st.builds(MarkerName, _CLSIDS),
+        st.builds(MarkerName, _UUIDS),
         at_limit,
     )
 
@@ -136,6 +150,9 @@ def observe(place: Any, marker: Marker) -> tuple[str, dict[str, Any]]:
     elif marker.kind == "com":
         # read-only: `com create` would start the server
         answer = probe(place, "reg", "get", CLSID_KEY.format(marker.text), "")
+    elif marker.kind == "rpc":
+        # resolve through the place's own mapper, then call the server found
+        answer = probe(place, "rpc", "call", marker.text)
     else:
         answer = probe(place, "obj", "open", marker.kind, marker.text)
     code = error_code(answer)
@@ -248,13 +265,22 @@ class IsolationMachine(RuleBasedStateMachine):
         target=names,
         container=containers,
         name=st.one_of(
-            names, st.builds(MarkerName, _PLAIN_SEEDS), st.builds(MarkerName, _CLSIDS)
+            names,
+            st.builds(MarkerName, _PLAIN_SEEDS),
+            st.builds(MarkerName, _CLSIDS),
+            st.builds(MarkerName, _UUIDS),
         ),
     )
-    def plant_task_or_class(self, container: Box, name: MarkerName) -> MarkerName:
-        """Plant a COM class when the name is a CLSID, else a scheduled task: the
-        names these kinds accept are too rare among those `plant` draws."""
-        kind = "com" if name.fits(KINDS["com"]) else "task"
+    def plant_task_class_or_interface(
+        self, container: Box, name: MarkerName
+    ) -> MarkerName:
+        """Plant a COM class when the name is a CLSID, an RPC interface when it is a
+        UUID, else a scheduled task: the names these kinds accept are too rare
+        among those `plant` draws."""
+        kind = next(
+            (k for k in ("com", "rpc") if name.fits(KINDS[k])),
+            "task",
+        )
         return self.plant(container, kind, name)
 
     @rule(
@@ -310,13 +336,18 @@ class IsolationMachine(RuleBasedStateMachine):
         if marker.kind == "com":
             box.place.content[marker] = f'"{COM_SERVER}" {marker.text}'
             return probe(place, "com", "register", marker.text)
+        if marker.kind == "rpc":
+            box.place.content[marker] = place.identity
+            return probe(place, "proc", "start", RPC_SERVER, marker.text)
         return probe(place, "obj", "create", marker.kind, marker.text)
 
     @rule(container=containers, which=st.integers(0, 15))
     def remove_marker(self, container: Box, which: int) -> None:
         """Remove the which-th (modulo) marker this container planted."""
         held = sorted(
-            m for m in container.place.markers if m != Marker("service", DUP_SERVICE)
+            m
+            for m in container.place.markers
+            if m != Marker("service", DUP_SERVICE) and m.kind not in UNREMOVABLE
         )
         if not held:
             return
@@ -456,7 +487,9 @@ class IsolationMachine(RuleBasedStateMachine):
                     f"but planted {data!r}"
                 ]
         content = place.content.get(marker)
-        field = {"task": "description", "com": "data"}.get(marker.kind, "")
+        field = {"task": "description", "com": "data", "rpc": "identity"}.get(
+            marker.kind, ""
+        )
         if content is not None and answer.get(field) != content:
             return [
                 f"{where} reads {marker} as {answer.get(field)!r}, "
