@@ -60,9 +60,10 @@ class Run:
         run_id = run_id or new_run_id()
         state = state_root() / run_id
         state.mkdir(parents=True, exist_ok=True)
+        pid = owner or os.getpid()
         try:
             with open(state / "owner.pid", "x") as file:
-                file.write(f"{owner or os.getpid()}\n")
+                file.write(f"{pid} {_start_time(pid) or ''}".rstrip() + "\n")
         except FileExistsError:
             pass
         from harness.cleanup import register
@@ -71,16 +72,32 @@ class Run:
         return cls(run_id, state)
 
 
-def owner_alive(state: Path) -> bool:
-    """True when the process that owns a run's state folder is still running."""
+def _start_time(pid: int) -> str | None:
+    """The start time of a live process in clock ticks since boot (None when it is
+    gone or a zombie): with the pid it names one process, even after pid reuse."""
     try:
-        pid = int((state / "owner.pid").read_text().strip())
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after it.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    if len(fields) < 20 or fields[0] in ("Z", "X"):
+        return None
+    return fields[19]
+
+
+def owner_alive(state: Path) -> bool:
+    """True when the process that owns a run's state folder is still running.
+
+    A killed owner can linger as a zombie until an init that reaps slowly gets to
+    it, and its pid can be reused: both count as dead.
+    """
+    try:
+        pid_text, *started = (state / "owner.pid").read_text().split()
+        pid = int(pid_text)
     except (OSError, ValueError):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    now = _start_time(pid)
+    if now is None:
         return False
-    except PermissionError:
-        return True
-    return True
+    return not started or started[0] == now
