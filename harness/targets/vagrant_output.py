@@ -65,8 +65,12 @@ def parse_line(text: str) -> Line | None:
 
 
 def parse(text: str) -> list[Line]:
-    """Every machine-readable line of `text`, in order; anything else is skipped."""
-    lines = (parse_line(raw) for raw in text.splitlines())
+    """Every machine-readable line of `text`, in order; anything else is skipped.
+
+    Lines end at a newline only: Vagrant leaves other line separators (U+2028,
+    form feed, U+0085) unescaped inside values, so they are part of a field.
+    """
+    lines = (parse_line(raw) for raw in text.split("\n"))
     return [line for line in lines if line is not None]
 
 
