@@ -49,9 +49,7 @@ NO_EXPLAIN = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
 # Live budgets: the examples bound the containers made (a state machine makes at
 # most 3 per example; a Wine container costs about 3.5 s to make and remove), the
 # steps between them are cheap.  `ci` keeps one Wine engine near 40-60 s on 2
-# cores, so both finish within 3 minutes.  Known limit: the wine engine never
-# reuses a lab address (253 per engine and run), so `nightly` stays at 40 examples
-# and a failure that shrinks long can run out of addresses (EngineError).
+# cores, so both finish within 3 minutes; `nightly` costs about 5 times as much.
 _LIVE: dict[str, dict[str, Any]] = {
     "ci": {"max_examples": 8, "stateful_step_count": 30},
     "nightly": {"max_examples": 40, "stateful_step_count": 40},

@@ -119,7 +119,10 @@ def load(path: Path) -> Matrix:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        message = f"{path}:{line}: not UTF-8 text (byte {error.start})"
+        message = (
+            f"{path}:{line}: encoding: byte {error.start} is not UTF-8; "
+            "allowed: UTF-8 text"
+        )
         raise ConfigError(message) from None
     data, lines = _parse(path, text)
     if not isinstance(data, dict):
@@ -156,7 +159,7 @@ def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
     except yaml.YAMLError as error:
         raise ConfigError(
             f"{path}:{_error_line(error, text)}: YAML syntax error: "
-            f"{getattr(error, 'problem', None) or error}"
+            f"{_yaml_problem(error)}"
         ) from None
     finally:
         if loader is not None:
@@ -165,6 +168,13 @@ def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
     if node is None:
         return None, lines
     return _build(path, loader, node, (), lines), lines
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """PyYAML's problem in one line (its own text spans several)."""
+    if isinstance(error, yaml.reader.ReaderError):
+        return f"character {chr(error.character)!r} is not allowed ({error.reason})"
+    return (getattr(error, "problem", None) or str(error)).splitlines()[0]
 
 
 def _error_line(error: yaml.YAMLError, text: str) -> int:
@@ -243,10 +253,45 @@ def _explain(path: Path, error: pydantic.ValidationError, lines: dict[Loc, int])
             message = f"required key {loc[-1]!r} is missing"
         elif item["type"] == "string_pattern_mismatch":
             message = f"{item['input']!r} is not a valid name ({NAME_RULE})"
+        else:
+            message = _plain(item, loc) or message
         messages.append(
             f"{_where(path, lines, loc)}{_dotted(loc) or 'top level'}: {message}"
         )
     return "\n".join(messages)
+
+
+# What a value of each kind must be, in the words of a YAML file.
+_KINDS = {
+    "list_type": "a list",
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+}
+
+
+def _plain(item: Any, loc: Loc) -> str | None:
+    """pydantic's message for a wrong type or value, said with the allowed ones."""
+    kind = item["type"]
+    given = (
+        f"got {item['input']!r}"
+        if not isinstance(item["input"], dict | list)
+        else (f"got a {type(item['input']).__name__.replace('dict', 'mapping')}")
+    )
+    if kind == "literal_error":
+        return (
+            f"{given}; allowed values: {item['ctx']['expected'].replace(' or ', ', ')}"
+        )
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        keys = ", ".join(_fields(_model_at(loc)))
+        return f"must be a mapping{' with keys: ' + keys if keys else ''}; {given}"
+    if kind in _KINDS:
+        return f"must be {_KINDS[kind]}; {given}"
+    return None
 
 
 def _is_pydantic_tag(part: Any) -> bool:
@@ -304,6 +349,18 @@ def _check_references(m: Matrix) -> list[tuple[Loc, str]]:
             need(loc + ("platform",), item.platform, m.platforms, "platform")
             need(loc + ("engine",), item.engine, m.engines, "engine")
             need(loc + ("service",), item.service, m.services, "service")
+    declared: dict[tuple[str, ...], int] = {}
+    for i, issue in enumerate(m.known_issues):
+        key = (issue.platform, issue.engine, issue.service, issue.check)
+        if key in declared:
+            problems.append(
+                (
+                    ("known_issues", i),
+                    f"declares {'/'.join(key)} again (first in "
+                    f"known_issues[{declared[key]}]); one declaration per cell",
+                )
+            )
+        declared.setdefault(key, i)
     if not problems:
         cells = set(expand(m))
         for i, issue in enumerate(m.known_issues):

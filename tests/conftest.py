@@ -5,9 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+from harness import hypothesis_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["pytester"]
+
+# Every property test without settings of its own follows the selected profile
+# (HARNESS_HYPOTHESIS_PROFILE: ci, nightly or dev).
+settings.load_profile(f"harness-{hypothesis_profiles.selected()}-pure")
 
 
 @pytest.fixture

@@ -89,8 +89,8 @@ def test_known_issue_is_found_for_its_cell(tmp_path):
         (
             "target: local, os: wine, default: true",
             "target: lokal, os: wine, default: true",
-            ":3: platforms.wine-8.target: Input should be 'local', 'vagrant' or "
-            "'inventory'",
+            ":3: platforms.wine-8.target: got 'lokal'; allowed values: 'local', "
+            "'vagrant', 'inventory'",
         ),
         (
             "{kind: wine, platforms: [wine-8]}\n  wine-shared",
@@ -112,15 +112,25 @@ def test_known_issue_is_found_for_its_cell(tmp_path):
         (
             "check: isolated",
             "check: isolatd",
-            ":16: known_issues[0].check: Input should be 'starts', 'serves' or "
-            "'isolated'",
+            ":16: known_issues[0].check: got 'isolatd'; allowed values: 'starts', "
+            "'serves', 'isolated'",
         ),
         (
             "  - platform: wine-8",
             "  - platform: win2022",
             ":13: known_issues[0]: names no cell of the matrix",
         ),
-        ("version: 1", "version: 2", ":1: version: Input should be 1"),
+        ("version: 1", "version: 2", ":1: version: got 2; allowed values: 1"),
+        (
+            "platforms:\n",
+            "platforms:\n  spare: 3\n",
+            ":3: platforms.spare: must be a mapping with keys: target, os,",
+        ),
+        (
+            "exclude:",
+            "exclude: {platform: wine-8}\nx:",
+            ":10: exclude: must be a list; got a mapping",
+        ),
         (
             "  wine: {kind",
             "  wine: {kind: wine, platforms: []}\n  wine: {kind",
