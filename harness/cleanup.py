@@ -104,10 +104,15 @@ def release(state: Path) -> list[str]:
     return problems
 
 
+def unmount(point: str) -> None:
+    """Unmount `point` if it is a mount point; a busy one is detached (lazy)."""
+    if os.path.ismount(point) and _quiet(["umount", point]) != 0:
+        _quiet(["umount", "-l", point])
+
+
 def _release_one(kind: str, value: str) -> None:
-    if kind == "mount" and os.path.ismount(value):
-        if _quiet(["umount", value]) != 0:
-            _quiet(["umount", "-l", value])
+    if kind == "mount":
+        unmount(value)
     elif kind == "netns" and Path("/run/netns", value).exists():
         _quiet(["ip", "netns", "del", value])
     elif kind == "dir":
@@ -149,7 +154,12 @@ def unregister(run_id: str) -> None:
 
 
 def _quiet(argv: list[str]) -> int:
-    return subprocess.run(argv, capture_output=True, timeout=30).returncode
+    """The exit code of `argv`, or -1 when it did not finish within 30 s."""
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=30).returncode
+    except subprocess.TimeoutExpired:
+        log.warning("%s did not finish within 30 s", " ".join(argv))
+        return -1
 
 
 def remove_stale(root: Path | None = None) -> list[str]:

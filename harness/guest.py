@@ -177,7 +177,8 @@ class AgentClient:
         return answer
 
     def stop(self) -> None:
-        """Close stdin (the agent exits on EOF), then end it if it lingers."""
+        """Close stdin (the agent exits on EOF), then end its process group if it
+        lingers; returns once the agent has exited."""
         try:
             if self.process.stdin:
                 self.process.stdin.close()
@@ -185,3 +186,5 @@ class AgentClient:
         except (subprocess.TimeoutExpired, OSError):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, 9)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)

@@ -31,22 +31,38 @@ def private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path
 class Reliability:
     """The README's reliability figures, counted while the suite runs.
 
-    A fault test asserts that its run kept every result and left no resource, so a
-    passing fault test is one fault survived with nothing lost and nothing left.
+    Fault tests report what they found through `left` (resources of the run still
+    on the machine) and `kept` (cells that should have a result, and those that
+    have one); a fault survived is a fault test that passed.
     """
 
     def __init__(self) -> None:
         self.faults_survived = 0
         self.faults_failed = 0
+        self.results_lost = 0
+        self.resources_left = 0
         self.bad_inputs = 0
 
     def tried(self, count: int = 1) -> None:
         self.bad_inputs += count
 
+    def left(self, found: list[str]) -> list[str]:
+        """Count resources a run left behind; returns them for the assertion."""
+        self.resources_left += len(found)
+        return found
+
+    def kept(self, expected: set[str], found: set[str]) -> set[str]:
+        """Count the cells of `expected` without a result; returns them."""
+        lost = expected - found
+        self.results_lost += len(lost)
+        return lost
+
     def as_dict(self) -> dict[str, int]:
         return {
             "faults injected and survived": self.faults_survived,
-            "faults that lost results or left resources": self.faults_failed,
+            "fault tests that failed": self.faults_failed,
+            "results lost": self.results_lost,
+            "resources left behind": self.resources_left,
             "bad inputs tried": self.bad_inputs,
         }
 

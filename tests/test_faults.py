@@ -24,7 +24,7 @@ platforms:
   wine-8: {target: local, os: wine, default: true}
 engines:
   wine: {kind: wine, platforms: [wine-8], options: {network: isolated}}
-services: [ordinary]
+services: [ordinary, bits]
 """
 HEADER = """\
 import os, signal, time
@@ -58,10 +58,28 @@ def argv(project: Path) -> list[str]:
     ]
 
 
-def run(project: Path, cases: str) -> tuple[subprocess.CompletedProcess, dict]:
+# A second service suite after the faulty one: it must run as if nothing happened.
+OTHER_SERVICE = """\
+from harness.checks import system_service_starts
+SERVICE = "bits"
+
+def test_starts(suite, placement):
+    system_service_starts(suite)
+"""
+
+
+def run(
+    project: Path, cases: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess, dict]:
     (project / "cases" / "test_ordinary.py").write_text(HEADER + cases)
+    (project / "cases" / "test_bits.py").write_text(OTHER_SERVICE)
     result = subprocess.run(
-        argv(project), capture_output=True, text=True, timeout=600, cwd=ROOT
+        argv(project),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
     )
     return result, summary(project)
 
@@ -78,6 +96,35 @@ def summary(project: Path) -> dict:
     return data
 
 
+def nothing_left(reliability, run_id: str) -> None:
+    """Assert (and count for the README) that the run left nothing behind."""
+    assert reliability.left(leftovers(run_id)) == []
+
+
+def results_kept(reliability, project: Path, data: dict) -> None:
+    """Assert (and count) that every check of the case modules has its result, in
+    summary.json and as an allure result labelled with its cell."""
+    expected = set()
+    for module in (project / "cases").glob("test_*.py"):
+        service = module.stem.removeprefix("test_")
+        for line in module.read_text().splitlines():
+            if line.startswith("def test_"):
+                expected.add((service, line[9:].split("(")[0]))
+    in_summary = {
+        (
+            k.split("::")[0].split("test_")[-1].removesuffix(".py"),
+            k.split("::")[-1].split("[")[0].removeprefix("test_"),
+        )
+        for k, v in data["cells"].items()
+        if v.get("outcome")
+    }
+    in_allure = set()
+    for path in (run_dir(project) / "allure-results").glob("*-result.json"):
+        labels = {x["name"]: x["value"] for x in json.loads(path.read_text())["labels"]}
+        in_allure.add((labels.get("service"), labels.get("check")))
+    assert reliability.kept(expected, in_summary & in_allure) == set(), data
+
+
 def leftovers(run_id: str) -> list[str]:
     """Namespaces, mounts and processes of a run that still exist."""
     label = "hx" + run_id.rsplit("-", 1)[-1]
@@ -89,7 +136,9 @@ def leftovers(run_id: str) -> list[str]:
 
 
 @pytest.mark.parametrize("victim", ["keep-alive", "wineserver"])
-def test_a_killed_container_breaks_one_cell_and_the_suite_goes_on(project, victim):
+def test_a_killed_container_breaks_one_cell_and_the_suite_goes_on(
+    project, victim, reliability
+):
     kill = (
         "os.killpg(suite.container.agent.process.pid, signal.SIGKILL)"
         if victim == "keep-alive"
@@ -115,31 +164,56 @@ def test_isolated(suite, placement):
     assert "agent" in data["by_check"]["test_starts"]["message"]
     assert data["by_check"]["test_serves"]["outcome"] == "passed", data
     assert data["by_check"]["test_isolated"]["outcome"] == "passed", data
+    bits = [v for k, v in data["cells"].items() if "test_bits.py::" in k]
+    assert [c["outcome"] for c in bits] == ["passed"], data
     assert result.returncode == 3
-    assert leftovers(data["run_id"]) == []
+    results_kept(reliability, project, data)
+    nothing_left(reliability, data["run_id"])
 
 
-def test_a_hanging_probe_is_broken_after_its_timeout(project):
+@pytest.mark.parametrize("agent", ["agent", "no agent"])
+def test_a_hanging_probe_is_broken_after_its_timeout(project, agent, reliability):
     started = time.monotonic()
     result, data = run(
         project,
         """
+from pathlib import Path
+
+def sleepers():
+    # the hung `probe sleep 600000`, whether a Wine process of its own or the agent
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"600000" in (entry / "cmdline").read_bytes():
+                found.append(entry.name)
+        except OSError:
+            pass
+    return found
+
 def test_starts(suite, placement):
-    probe(suite.container, "sleep", "600000", timeout=3)
+    agent = suite.container.agent
+    try:
+        probe(suite.container, "sleep", "600000", timeout=3)
+    finally:
+        # the timeout ended the process tree that hung, at once
+        assert agent is None or agent.process.poll() is not None, "the agent runs"
+        assert sleepers() == [], f"the hung probe still runs: {sleepers()}"
 
 def test_serves(suite, placement):
     running(suite)
 """,
+        env={"HARNESS_AGENT": "1" if agent == "agent" else "0"},
     )
     assert time.monotonic() - started < 120
     starts = data["by_check"]["test_starts"]
-    assert starts["outcome"] == "broken"
+    assert starts["outcome"] == "broken", starts
     assert "within 3s" in starts["message"]
     assert data["by_check"]["test_serves"]["outcome"] == "passed"
-    assert leftovers(data["run_id"]) == []
+    results_kept(reliability, project, data)
+    nothing_left(reliability, data["run_id"])
 
 
-def test_a_service_hung_in_a_pending_state_says_so(project):
+def test_a_service_hung_in_a_pending_state_says_so(project, reliability):
     result, data = run(
         project,
         r"""
@@ -166,7 +240,8 @@ def test_isolated(suite, placement):
     assert "HangStart hung in START_PENDING" in starts["message"]
     assert isolated["outcome"] == "failed"
     assert "HangStop hung in STOP_PENDING" in isolated["message"]
-    assert leftovers(data["run_id"]) == []
+    results_kept(reliability, project, data)
+    nothing_left(reliability, data["run_id"])
 
 
 SLOW = """
@@ -198,7 +273,9 @@ def start_and_wait_for_first_cell(project: Path) -> subprocess.Popen:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupted_run_keeps_its_results_and_removes_everything(project, signum):
+def test_an_interrupted_run_keeps_its_results_and_removes_everything(
+    project, signum, reliability
+):
     child = start_and_wait_for_first_cell(project)
     os.kill(child.pid, signum)
     child.communicate(timeout=120)
@@ -208,12 +285,23 @@ def test_an_interrupted_run_keeps_its_results_and_removes_everything(project, si
     assert data["interrupted"] is True
     results = list((run_dir(project) / "allure-results").glob("*-result.json"))
     assert results, "the results of the finished cell were lost"
-    assert leftovers(data["run_id"]) == []
+    assert (
+        reliability.kept(
+            {"test_starts"},
+            {k for k, v in data["by_check"].items() if v["outcome"] == "passed"},
+        )
+        == set()
+    )
+    nothing_left(reliability, data["run_id"])
     metas = list((run_dir(project) / "allure-results").glob("harness-meta-*.json"))
     assert any(json.loads(m.read_text())["interrupted"] for m in metas)
+    # the dashboard of the partial run says it was interrupted
+    assert 'id="interrupted"' in (run_dir(project) / "index.html").read_text()
 
 
-def test_after_sigkill_the_next_run_removes_what_was_left(project, private_state):
+def test_after_sigkill_the_next_run_removes_what_was_left(
+    project, private_state, reliability
+):
     child = start_and_wait_for_first_cell(project)
     run_id = run_dir(project).name
     os.killpg(child.pid, signal.SIGKILL)
@@ -228,5 +316,5 @@ def test_after_sigkill_the_next_run_removes_what_was_left(project, private_state
     assert f"removed what the crashed run {run_id} left behind" in (
         (run_dir(project) / "pytest.log").read_text()
     )
-    assert leftovers(run_id) == []
+    nothing_left(reliability, run_id)
     assert not (private_state / run_id).exists()

@@ -374,13 +374,7 @@ class WineEngine:
 
     def destroy(self, container: WineContainer) -> None:
         container.stop()
-        if os.path.ismount(container.prefix) and (
-            subprocess.run(
-                ["umount", str(container.prefix)], capture_output=True
-            ).returncode
-            != 0
-        ):
-            subprocess.run(["umount", "-l", str(container.prefix)], capture_output=True)
+        cleanup.unmount(str(container.prefix))
         if self.lab and container.namespace not in (
             None,
             self.lab.client_ns,
