@@ -2,7 +2,7 @@
 the same run with HARNESS_POOL=0 HARNESS_AGENT=0 (no warm pool: every suite boots
 its containers when it starts; no agent: every probe call is a new Wine process).
 
-Run:  .venv/bin/python bench/bench_matrix.py [--repeat 1]
+Run:  .venv/bin/python bench/bench_matrix.py [--repeat 3]
 
 The two variants alternate (harness, baseline, harness, ...).  One pair takes
 about four minutes on a loaded 2-core machine, hence one pair by default.
@@ -23,7 +23,7 @@ VARIANTS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     before = benchlib.machine()
     samples: dict[str, list[float]] = {k: [] for k in VARIANTS}
@@ -54,7 +54,7 @@ def main() -> None:
         benchlib.row(
             "whole default matrix (54 cells)",
             "≤ 60 s",
-            f"median {fast['median']:.0f} s",
+            f"median {fast['median']:.0f} s (n={fast['n']})",
             f"pool 0, agent 0: {slow['median']:.0f} s{caveat}",
             f"{ratio:.1f}x faster{caveat}",
             fast["median"] <= 60,

@@ -1,6 +1,6 @@
 """`harness run -n 2` against a serial run of the default matrix, alternated.
 
-Run:  .venv/bin/python bench/bench_parallel.py [--repeat 1]
+Run:  .venv/bin/python bench/bench_parallel.py [--repeat 3]
 
 With -n 2 pytest-xdist runs two workers and --dist loadgroup keeps each
 platform/engine placement on one worker, so the wine and wine-shared cells run
@@ -20,7 +20,7 @@ VARIANTS = {"serial": [], "-n 2": ["-n", "2"]}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     before = benchlib.machine()
     samples: dict[str, list[float]] = {k: [] for k in VARIANTS}
@@ -49,7 +49,7 @@ def main() -> None:
         benchlib.row(
             "harness run -n 2 vs serial (default matrix)",
             "≥ 1.6x",
-            f"-n 2: median {parallel['median']:.0f} s",
+            f"-n 2: median {parallel['median']:.0f} s (n={parallel['n']})",
             f"serial: {serial['median']:.0f} s",
             f"{speedup:.2f}x{caveat}",
             speedup >= 1.6 and not caveat,

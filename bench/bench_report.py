@@ -7,27 +7,27 @@ Run:  .venv/bin/python bench/bench_report.py [--runs 1000] [--keep DIR]
 2. Writes one real allure-results folder for those 300 cells by running pytest with
    allure-pytest on a generated module (steps and a text attachment per cell).
 3. Builds the report of that run on top of the full history three times, each in
-   a fresh child process, and prints the median and best wall time of
-   build_report and the peak RSS of those processes (the resident-set high-water
-   mark from getrusage, so it includes the interpreter and its imports; not PSS).
-4. Times ``allure generate`` on the same results folder when Node.js and the npm
-   ``allure`` or ``allure-commandline`` package are present; prints
-   "allure not available" otherwise.
+   a fresh child process, and prints the median wall time of build_report and
+   the peak RSS of those processes (the resident-set high-water mark from
+   getrusage, so it includes the interpreter and its imports; not PSS).
+4. Beside each build, times ``allure generate`` on the same results folder when
+   Node.js and the npm ``allure`` or ``allure-commandline`` package are present;
+   says "allure not available" otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+import benchlib
 
 from harness.report import history
 from harness.report.allure_files import allure_generate_argv, find_allure
@@ -144,8 +144,8 @@ def time_build(results: Path, root: Path) -> tuple[float, float]:
     return float(seconds), int(peak_kib) / 1024
 
 
-def time_allure(results: Path, out: Path) -> str:
-    """``allure generate`` on the same results, or why it could not run."""
+def time_allure(results: Path, out: Path) -> float | str:
+    """Seconds of ``allure generate`` on the same results, or why it could not run."""
     command = find_allure()
     if command is None:
         return "allure not available"
@@ -155,7 +155,7 @@ def time_allure(results: Path, out: Path) -> str:
     seconds = time.perf_counter() - began
     if done.returncode != 0:
         return f"allure generate failed (exit {done.returncode})"
-    return f"allure generate ({' '.join(command)}): {seconds:.2f} s"
+    return seconds
 
 
 def main() -> None:
@@ -166,7 +166,7 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-report-"))
     work.mkdir(parents=True, exist_ok=True)
     root = work / "reports"
-    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    before = benchlib.machine()
 
     filled = fill_history(root, args.runs)
     size = (root / history.HISTORY_FILE).stat().st_size >> 20
@@ -176,17 +176,39 @@ def main() -> None:
     )
 
     results = write_results(work)
-    builds = [time_build(results, root) for _ in range(BUILDS)]
-    times = sorted(seconds for seconds, _ in builds)
-    print(
-        f"build_report of one run (300 cells) over that history, {BUILDS} builds: "
-        f"median {statistics.median(times):.2f} s, best {times[0]:.2f} s; "
-        f"peak RSS of the reporting process {max(r for _, r in builds):.0f} MiB"
-    )
+    builds, allure = [], []
+    for _ in range(BUILDS):  # alternated, so both see the same machine
+        builds.append(time_build(results, root))
+        allure.append(time_allure(results, work / "allure-report"))
+    times = [seconds for seconds, _ in builds]
+    peak = max(r for _, r in builds)
+    print(benchlib.show(f"build_report of one run ({len(all_cells())} cells) over "
+                        "that history", times))  # fmt: skip
+    print(f"peak RSS of the reporting process {peak:.0f} MiB")
     index = root / "bench-run" / "index.html"
     print(f"index.html: {index.stat().st_size >> 10} KiB")
-    print(time_allure(results, work / "allure-report"))
-    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    timed = [a for a in allure if isinstance(a, float)]
+    ours = benchlib.stats(times)
+    if timed:
+        print(benchlib.show("allure generate on the same results", timed))
+        theirs = benchlib.stats(timed)
+        baseline = f"allure generate: {theirs['median']:.2f} s"
+        ratio = f"{theirs['median'] / ours['median']:.1f}x faster"
+    else:
+        baseline, ratio = str(allure[0]), "—"
+        print(baseline)
+    rows = [
+        benchlib.row(
+            f"harness report over {args.runs} runs x {len(all_cells())} cells",
+            "—",
+            f"median {ours['median']:.2f} s (n={ours['n']}), peak RSS {peak:.0f} MiB",
+            baseline,
+            ratio,
+            command=".venv/bin/python bench/bench_report.py",
+        )
+    ]
+    data = {"samples": {"build": times, "allure": allure}, "rows": rows}
+    benchlib.write("bench_report", before, data)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """32 containers at once: how long until all are ready, their total PSS, and the
 system memory they take.
 
-Run:  .venv/bin/python bench/bench_scale.py [--containers 32] [--repeat 1]
+Run:  .venv/bin/python bench/bench_scale.py [--containers 32] [--repeat 3]
 
 Ready means what bench_container.py means: created, agent answering, and
 `probe scm query eventlog` RUNNING, for every one of them; they are made with
@@ -45,7 +45,7 @@ def once(count: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--containers", type=int, default=32)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     before = benchlib.machine()
     runs: list[dict[str, Any]] = []
@@ -64,7 +64,7 @@ def main() -> None:
         benchlib.row(
             f"{args.containers} containers: all ready",
             "≤ 10 s",
-            f"{ready['median']:.1f} s",
+            f"median {ready['median']:.1f} s (n={ready['n']})",
             met=ready["median"] <= 10,
             command=".venv/bin/python bench/bench_scale.py",
         ),

@@ -6,7 +6,8 @@ Run:  .venv/bin/python bench/bench_service.py [--runs 3]
 The wall time is taken around the whole command, as a user sees it: interpreter
 and pytest start, matrix load, guest-tool make check, both engines prepared (host
 side and client of each), two suites (wine and wine-shared, three checks each),
-teardown.  The dashboard is not rendered (--no-report).
+teardown, and the dashboard (over an empty history).  Each service is also run
+with --no-report beside it, which shows what rendering the dashboard costs.
 """
 
 from __future__ import annotations
@@ -19,31 +20,39 @@ NAME = "bench_service"
 SERVICES = ("ordinary", "spooler")
 
 
+def key(service: str, report: bool) -> str:
+    return f"harness run --service {service}" + ("" if report else " --no-report")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     before = benchlib.machine()
-    samples: dict[str, list[float]] = {s: [] for s in SERVICES}
-    outcomes: dict[str, list[str]] = {s: [] for s in SERVICES}
+    variants = [(s, r) for s in SERVICES for r in (True, False)]
+    samples: dict[str, list[float]] = {key(*v): [] for v in variants}
+    outcomes: dict[str, list[str]] = {key(*v): [] for v in variants}
     for number in range(args.runs):
-        for service in SERVICES:
-            result = benchlib.harness_run(["--service", service])
-            samples[service].append(result["wall"])
-            outcomes[service].append(benchlib.describe(result))
-            print(f"run {number + 1} {service}: {result['wall']:.1f} s, "
+        for service, report in variants:
+            result = benchlib.harness_run(["--service", service], report=report)
+            samples[key(service, report)].append(result["wall"])
+            outcomes[key(service, report)].append(benchlib.describe(result))
+            print(f"run {number + 1} {key(service, report)}: {result['wall']:.1f} s, "
                   f"{benchlib.describe(result)}")  # fmt: skip
     rows = []
     for service in SERVICES:
-        print(benchlib.show(f"harness run --service {service}", samples[service]))
-        s = benchlib.stats(samples[service])
+        s, bare = (benchlib.stats(samples[key(service, r)]) for r in (True, False))
+        for report in (True, False):
+            print(benchlib.show(key(service, report), samples[key(service, report)]))
         rows.append(
             benchlib.row(
-                f"one service's cases ({service}, 2 engines x 3 checks)",
+                f"one service's cases ({service}, 2 engines x 3 checks, dashboard)",
                 "≤ 10 s",
-                f"median {s['median']:.1f} s, p95 {s['p95']:.1f} s",
+                f"median {s['median']:.1f} s, p95 {s['p95']:.1f} s (n={s['n']})",
+                f"--no-report: {bare['median']:.1f} s",
+                f"dashboard {s['median'] - bare['median']:+.1f} s",
                 met=s["median"] <= 10,
-                command=f".venv/bin/harness run --service {service} --no-report",
+                command=f".venv/bin/harness run --service {service}",
             )
         )
     data = {"samples": samples, "outcomes": outcomes, "rows": rows}

@@ -193,15 +193,17 @@ def harness_run(
     args: list[str],
     env: dict[str, str] | None = None,
     inspect: Callable[[Path], Any] | None = None,
+    report: bool = False,
 ) -> dict[str, Any]:
-    """Run `harness run --no-report ARGS` into a throwaway reports folder.
+    """Run `harness run ARGS` into a throwaway reports folder (with --no-report
+    unless `report`: then the dashboard is rendered too, over an empty history).
 
     Returns the wall time, exit code, outcome counts and, when `inspect` is given,
     what it returned for the run's folder (read before the folder is removed).
     """
     reports = Path(tempfile.mkdtemp(prefix="bench-reports-"))
-    argv = [str(HARNESS), "run", "--no-report", "--no-progress",
-            "--reports", str(reports), *args]  # fmt: skip
+    argv = [str(HARNESS), "run", *([] if report else ["--no-report"]),
+            "--no-progress", "--reports", str(reports), *args]  # fmt: skip
     began = time.perf_counter()
     done = subprocess.run(
         argv, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True

@@ -5,7 +5,6 @@ Run:  .venv/bin/python bench/run_all.py [--only probe,memory] [--markdown]
 Each script prints its own figures and writes bench/results/<name>.json; this
 reads the "rows" of those files afterwards.  The scripts run one at a time
 because each one's figures would be disturbed by another's Wine processes.
-bench_report.py (the report step) is separate: run it on its own.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import benchlib
 
 SCRIPTS = [
     "container", "probe", "overhead", "service",
-    "memory", "scale", "matrix", "parallel",
+    "memory", "scale", "matrix", "parallel", "report",
 ]  # fmt: skip
 COLUMNS = ("figure", "target", "measured", "baseline", "ratio", "met")
 
