@@ -25,7 +25,11 @@ from harness.run import LABEL_PREFIX, owner_alive, state_root
 
 log = logging.getLogger(__name__)
 RUN_VARIABLE = "HARNESS_RUN"
-REGISTRY = Path(os.environ.get("HARNESS_REGISTRY", "/run/harness"))
+
+
+def registry() -> Path:
+    """The machine-wide index of runs: HARNESS_REGISTRY, default /run/harness."""
+    return Path(os.environ.get("HARNESS_REGISTRY") or "/run/harness")
 
 
 def record(state: Path, kind: str, value: str) -> None:
@@ -56,13 +60,29 @@ def processes_of(run_id: str) -> list[int]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if marker in environ.split(b"\0"):
+        if marker in _environment(entry).split(b"\0"):
             pids.append(int(entry.name))
     return pids
+
+
+def _environment(process: Path) -> bytes:
+    """A process's environment.  When its main thread has exited (a zombie leader
+    whose other threads still run, as Wine's winedevice can be), the process's own
+    file cannot be read, but a live thread's can."""
+    try:
+        return (process / "environ").read_bytes()
+    except OSError:
+        pass
+    try:
+        tasks = list((process / "task").iterdir())
+    except OSError:
+        return b""
+    for task in tasks:
+        try:
+            return (task / "environ").read_bytes()
+        except OSError:
+            continue
+    return b""
 
 
 def kill_processes(run_id: str, grace: float = 2.0) -> int:
@@ -140,17 +160,25 @@ def register(run_id: str, state: Path) -> None:
     """Note a run's state folder in a machine-wide index, so that the next run finds
     it after a crash even when it uses another HARNESS_STATE."""
     try:
-        REGISTRY.mkdir(parents=True, exist_ok=True)
-        link = REGISTRY / run_id
+        registry().mkdir(parents=True, exist_ok=True)
+        link = registry() / run_id
         if not link.is_symlink():
             link.symlink_to(state.resolve())
     except OSError as error:
         log.debug("no machine-wide index of runs: %s", error)
 
 
+def _registered() -> list[Path]:
+    """The links of the machine-wide index (none when it cannot be read)."""
+    try:
+        return [link for link in registry().iterdir() if link.is_symlink()]
+    except OSError:
+        return []
+
+
 def unregister(run_id: str) -> None:
     with contextlib.suppress(OSError):
-        (REGISTRY / run_id).unlink()
+        (registry() / run_id).unlink()
 
 
 def _quiet(argv: list[str]) -> int:
@@ -169,15 +197,23 @@ def remove_stale(root: Path | None = None) -> list[str]:
     """
     root = root or state_root()
     candidates = set(root.iterdir()) if root.is_dir() else set()
-    if REGISTRY.is_dir():
-        for link in REGISTRY.iterdir():
-            if link.is_symlink() and not link.exists():
+    for link in _registered():
+        try:
+            if not link.exists():
                 unregister(link.name)  # its folder is gone: nothing left to find
-            elif link.is_symlink():
+            else:
                 candidates.add(link.resolve())
+        except PermissionError:
+            log.debug("%s: not readable, left alone", link)
     removed = []
     for state in sorted(candidates, key=lambda p: p.name):
-        if state.is_dir() and not owner_alive(state):
+        try:
+            crashed = state.is_dir() and not owner_alive(state)
+        except PermissionError:
+            # Another user's run (root's, seen from a user's run): not ours to judge.
+            log.debug("%s: not readable, left alone", state)
+            continue
+        if crashed:
             log.warning("removing what the crashed run %s left behind", state.name)
             for problem in release(state):
                 log.error("could not remove: %s", problem)

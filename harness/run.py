@@ -12,6 +12,8 @@ import dataclasses
 import datetime as dt
 import os
 import secrets
+import shutil
+import tempfile
 from pathlib import Path
 
 LABEL_PREFIX = "hx"
@@ -59,17 +61,27 @@ class Run:
         """
         run_id = run_id or new_run_id()
         state = state_root() / run_id
-        state.mkdir(parents=True, exist_ok=True)
-        pid = owner or os.getpid()
-        try:
-            with open(state / "owner.pid", "x") as file:
-                file.write(f"{pid} {_start_time(pid) or ''}".rstrip() + "\n")
-        except FileExistsError:
-            pass
+        if not state.is_dir():
+            _create_owned(state, owner or os.getpid())
         from harness.cleanup import register
 
         register(run_id, state)
         return cls(run_id, state)
+
+
+def _create_owned(state: Path, pid: int) -> None:
+    """Make a state folder that holds owner.pid from the moment it exists, so a
+    concurrent run's cleanup never sees it without an owner and takes it for a
+    crashed run's.  When another process made it first, theirs stays."""
+    state.parent.mkdir(parents=True, exist_ok=True)
+    draft = Path(tempfile.mkdtemp(prefix=f".{state.name}.", dir=state.parent))
+    (draft / "owner.pid").write_text(f"{pid} {_start_time(pid) or ''}".rstrip() + "\n")
+    try:
+        draft.rename(state)
+    except OSError:  # made meanwhile by another process of the run
+        shutil.rmtree(draft, ignore_errors=True)
+        if not state.is_dir():
+            raise
 
 
 def _start_time(pid: int) -> str | None:

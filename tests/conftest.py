@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,13 @@ from harness import hypothesis_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["pytester"]
+
+# The suite's runs register in an index of their own, never in the machine's
+# (/run/harness), so a crash in a test never touches a user's runs and theirs
+# never touch the tests'.
+os.environ.setdefault(
+    "HARNESS_REGISTRY", tempfile.mkdtemp(prefix="harness-test-index-")
+)
 
 # Every property test without settings of its own follows the selected profile
 # (HARNESS_HYPOTHESIS_PROFILE: ci, nightly or dev).
@@ -25,6 +34,8 @@ def private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path
     """
     state = tmp_path_factory.mktemp("state")
     monkeypatch.setenv("HARNESS_STATE", str(state))
+    # and a private index of runs: the suite's runs stay out of the machine's
+    monkeypatch.setenv("HARNESS_REGISTRY", str(state.parent / f"{state.name}-index"))
     return state
 
 

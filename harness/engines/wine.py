@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from harness import cleanup, guest
+from harness import cleanup, guest, settings
 from harness.engines import EngineInfo
 from harness.engines.wine_net import (
     CLIENT_ADDRESS,
@@ -83,7 +83,7 @@ class WineContainer:
         runs instead and every probe call is a new Wine process.
         """
         self.write_file("C:/harness/identity.txt", self.identity.encode())
-        use_agent = os.environ.get("HARNESS_AGENT", "1") != "0"
+        use_agent = settings.use_agent()
         args = [] if use_agent else ["--forever"]
         argv = netns_argv(self.namespace, ["wine", "C:\\harness\\agent.exe", *args])
         # The agent is the prefix's first process, so it starts the wineserver; a
@@ -292,7 +292,7 @@ class WineEngine:
         if len(taken) < count:
             names = [self._next_name() for _ in range(count - len(taken))]
             taken += self.create_containers(names)
-        size = int(os.environ.get("HARNESS_POOL", "2"))
+        size = settings.pool_size()
         while len(self._pool) < size:
             name = self._next_name()
             self._pool.append(self._background.submit(self.create_container, name))
