@@ -12,6 +12,7 @@ Exit codes of `harness run` (one place: harness.errors.ExitCode): 0 all as expec
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import logging
@@ -30,6 +31,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from harness import matrix as matrixlib
+from harness import settings
 from harness.errors import ConfigError, ExitCode, HarnessError, exit_code_for
 from harness.run import new_run_id
 
@@ -39,7 +41,10 @@ app = typer.Typer(
     help="Compatibility matrix of duplicated Windows services.",
 )
 # Messages carry user text (paths, "[0]", ":100:"): never read them as markup.
-console = Console(stderr=True, emoji=False, markup=False, highlight=False)
+# soft_wrap: a long message stays one line in a CI log, where it is searched.
+console = Console(
+    stderr=True, emoji=False, markup=False, highlight=False, soft_wrap=True
+)
 
 
 def say(text: str, style: str | None = None) -> None:
@@ -50,7 +55,10 @@ def say(text: str, style: str | None = None) -> None:
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "cases"
 
-MatrixOpt = Annotated[Path, typer.Option("--matrix", help="matrix file")]
+MatrixOpt = Annotated[
+    Path,
+    typer.Option("--matrix", envvar="HARNESS_MATRIX", help="matrix file"),
+]
 ListOpt = Annotated[list[str] | None, typer.Option()]
 
 
@@ -62,7 +70,9 @@ def _filters(
     shard: str | None = None,
 ) -> matrixlib.Filters:
     def split(values: list[str] | None) -> list[str]:
-        return [v for item in values or [] for v in item.split(",") if v]
+        # An empty value (--service "$UNSET") stays, so it is refused by name
+        # instead of selecting everything.
+        return [v.strip() for item in values or [] for v in item.split(",")]
 
     return matrixlib.Filters(
         split(platform),
@@ -170,6 +180,10 @@ def run(
     if not cells:
         say(_no_cells_message(m, filters))
         raise typer.Exit(int(ExitCode.NO_CELLS))
+    try:
+        settings.check_environment()
+    except ConfigError as error:
+        raise _fail(error) from None
     run_id = new_run_id()
     reports = reports.resolve()
     run_dir = reports / run_id
@@ -192,12 +206,25 @@ def run(
     if code is ExitCode.USAGE:
         shutil.rmtree(run_dir, ignore_errors=True)  # nothing ran: keep no husk
         raise typer.Exit(int(code))
-    if report:
+    if not summary.get("cells"):
+        say(f"no cell ran, so there is no dashboard; the log: {run_dir / 'pytest.log'}")
+    elif report:
         _render(results, reports, run_id)
+    else:
+        print(f"results: {results}")
     raise typer.Exit(int(code))
 
 
 def _no_cells_message(m: matrixlib.Matrix, filters: matrixlib.Filters) -> str:
+    if filters.shard:
+        index, count = filters.shard
+        unsharded = dataclasses.replace(filters, shard=None)
+        groups = matrixlib.groups(matrixlib.select(m, unsharded))
+        return (
+            f"--shard {index}/{count} holds no cell: the selection has {groups} "
+            f"(platform, engine, service) groups to share out; use at most {groups} "
+            "shards"
+        )
     lines = ["no cell selected by these filters; valid values:"]
     lines.append(
         f"  --platform {', '.join(sorted(m.platforms))} (default: "
@@ -242,6 +269,13 @@ def _pytest_argv(
         "-q",
         "-rfE",
         "--tb=short",
+        # Every remote command, with host, argv, exit code and duration.
+        "-o",
+        f"log_file={run_dir / 'harness.log'}",
+        "-o",
+        f"log_file_level={logging.getLevelName(min(settings.log_level(), 20))}",
+        "-o",
+        "log_file_format=%(asctime)s %(levelname)s %(name)s: %(message)s",
     ]
     for option, values in (
         ("--platform", filters.platforms),
@@ -305,14 +339,17 @@ def _default_signals() -> None:
 def _watch(
     child: subprocess.Popen, progress_path: Path, total: int, show: bool
 ) -> None:
+    """A bar of finished cells with the count of each outcome so far, and the
+    cell that finished last (its service, check and placement)."""
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[last]}"),
+        TextColumn("{task.fields[counts]}  {task.fields[last]}"),
     )
+    counts: dict[str, int] = {}
     with Progress(*columns, console=console, disable=not show, transient=False) as bar:
-        task = bar.add_task("cells", total=total, last="")
+        task = bar.add_task("cells", total=total, counts="", last="")
         seen = 0
         while True:
             done = child.poll() is not None
@@ -323,15 +360,25 @@ def _watch(
             )
             for line in lines[seen:]:
                 item = json.loads(line)
+                counts[item["outcome"]] = counts.get(item["outcome"], 0) + 1
                 bar.update(
                     task,
                     advance=1,
-                    last=f"{item['outcome']:<16} {item['nodeid'].split('::')[-1]}",
+                    counts=", ".join(f"{n} {k}" for k, n in sorted(counts.items())),
+                    last=f"last: {_cell_name(item['nodeid'])} {item['outcome']}",
                 )
             seen = len(lines)
             if done:
                 break
             time.sleep(0.1)
+
+
+def _cell_name(nodeid: str) -> str:
+    """'cases/test_iis.py::test_serves[wine-8/wine]' -> 'iis serves wine-8/wine'."""
+    module, _, test = nodeid.rpartition("::")
+    service = Path(module).stem.removeprefix("test_")
+    check, _, placement = test.partition("[")
+    return f"{service} {check.removeprefix('test_')} {placement.rstrip(']')}".strip()
 
 
 def _exit_code(summary: dict[str, Any], run_dir: Path) -> ExitCode:
@@ -358,6 +405,9 @@ def _exit_code(summary: dict[str, Any], run_dir: Path) -> ExitCode:
     return ExitCode.OK
 
 
+MESSAGE_LINES = 6  # of a failure's message, on the console
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     counts: dict[str, int] = {}
     for cell in summary["cells"].values():
@@ -365,8 +415,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
     say(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no cell ran")
     for nodeid, cell in summary["cells"].items():
         if cell["outcome"] in ("failed", "broken"):
-            first = cell["message"].splitlines()[0] if cell["message"] else ""
-            say(f"  {cell['outcome']}: {nodeid.split('@')[0]}\n    {first}")
+            lines = [line for line in cell["message"].splitlines() if line.strip()]
+            shown = "\n    ".join(lines[:MESSAGE_LINES])
+            more = len(lines) - MESSAGE_LINES
+            say(f"  {cell['outcome']}: {nodeid.split('@')[0]}\n    {shown}")
+            if more > 0:
+                say(f"    ... {more} more lines in the dashboard and pytest.log")
 
 
 def _render(results: Path, reports: Path, run_id: str) -> None:
@@ -436,10 +490,12 @@ def _register_optional() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("HARNESS_LOG", "WARNING"),
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        level = settings.log_level()
+    except ConfigError as error:
+        say(f"error: {error}", "red")
+        sys.exit(int(ExitCode.USAGE))
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     _register_optional()
     try:
         app()

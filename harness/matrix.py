@@ -86,7 +86,9 @@ class Matrix(_Strict):
     platforms: dict[Name, Platform]  # type: ignore[valid-type]
     engines: dict[Name, Engine]  # type: ignore[valid-type]
     services: list[str] = pydantic.Field(min_length=1)
-    checks: list[Literal["starts", "serves", "isolated"]] = list(CHECKS)
+    checks: list[Literal["starts", "serves", "isolated"]] = pydantic.Field(
+        list(CHECKS), min_length=1
+    )
     exclude: list[CellPattern] = []
     known_issues: list[KnownIssue] = []
     path: Path = Path("matrix.yaml")
@@ -291,6 +293,10 @@ def _plain(item: Any, loc: Loc) -> str | None:
         return f"must be a mapping{' with keys: ' + keys if keys else ''}; {given}"
     if kind in _KINDS:
         return f"must be {_KINDS[kind]}; {given}"
+    if kind == "too_short" and isinstance(value, list | dict):
+        return f"must hold at least {item['ctx']['min_length']}; got none"
+    if kind == "too_short":
+        return f"must be at least {item['ctx']['min_length']} characters long"
     return None
 
 
@@ -362,6 +368,16 @@ def _check_references(m: Matrix) -> list[tuple[Loc, str]]:
             )
         declared.setdefault(key, i)
     if not problems:
+        everything = expand(m.model_copy(update={"exclude": []}))
+        for i, pattern in enumerate(m.exclude):
+            if not any(_matches(pattern, cell) for cell in everything):
+                problems.append(
+                    (
+                        ("exclude", i),
+                        "matches no cell of the matrix: its engine does not run on "
+                        "that platform, or one of its keys names nothing listed",
+                    )
+                )
         cells = set(expand(m))
         for i, issue in enumerate(m.known_issues):
             cell = Cell(issue.platform, issue.engine, issue.service, issue.check)
@@ -470,6 +486,11 @@ def shard(cells: Sequence[Cell], index: int, count: int) -> list[Cell]:
     groups = sorted({_group(c) for c in cells}, key=_group_hash)
     mine = {g for i, g in enumerate(groups) if i % count == index - 1}
     return [c for c in cells if _group(c) in mine]
+
+
+def groups(cells: Sequence[Cell]) -> int:
+    """How many (platform, engine, service) groups `--shard` shares out."""
+    return len({_group(c) for c in cells})
 
 
 def _group(cell: Cell) -> tuple[str, str, str]:

@@ -142,6 +142,12 @@ def test_known_issue_is_found_for_its_cell(tmp_path):
             "'Wine 8' is not a valid name",
         ),
         ("exclude:", "exclude: [", "YAML syntax error"),
+        (
+            "  - {engine: wine-shared, check: serves}",
+            "  - {engine: command, platform: wine-8}",
+            ":11: exclude[0]: matches no cell of the matrix",
+        ),
+        ("services: [ordinary]", "checks: []\nservices: [ordinary]", "checks: "),
         ("services: [ordinary]\n", "", "services: required key 'services' is missing"),
     ],
 )

@@ -54,6 +54,18 @@ def matrices(draw: Any) -> dict[str, Any]:
             st.sampled_from(sorted(CATALOGUE)), min_size=1, max_size=4, unique=True
         )
     )
+    engine_platforms = {
+        e: draw(st.lists(st.sampled_from(platforms), min_size=1, unique=True))
+        for e in engines
+    }
+    checks = draw(st.lists(st.sampled_from(CHECKS), min_size=1, unique=True))
+    cells = [
+        {"platform": p, "engine": e, "service": s, "check": c}
+        for e, ps in engine_platforms.items()
+        for p in ps
+        for s in services
+        for c in checks
+    ]
     return {
         "version": 1,
         "platforms": {
@@ -61,28 +73,21 @@ def matrices(draw: Any) -> dict[str, Any]:
             for p in platforms
         },
         "engines": {
-            e: {
-                "kind": "wine",
-                "platforms": draw(
-                    st.lists(st.sampled_from(platforms), min_size=1, unique=True)
-                ),
-            }
-            for e in engines
+            e: {"kind": "wine", "platforms": ps} for e, ps in engine_platforms.items()
         },
         "services": services,
-        "checks": draw(st.lists(st.sampled_from(CHECKS), min_size=1, unique=True)),
-        "exclude": draw(st.lists(patterns(platforms, engines, services), max_size=3)),
+        "checks": checks,
+        "exclude": draw(st.lists(patterns(cells), max_size=3)),
     }
 
 
-def patterns(platforms, engines, services) -> st.SearchStrategy[dict[str, str]]:
-    keys = {
-        "platform": st.sampled_from(platforms),
-        "engine": st.sampled_from(engines),
-        "service": st.sampled_from(services),
-        "check": st.sampled_from(CHECKS),
-    }
-    return st.fixed_dictionaries({}, optional=keys)
+def patterns(cells: list[dict[str, str]]) -> st.SearchStrategy[dict[str, str]]:
+    """Exclusions that match at least one cell: some keys of one of them."""
+    return st.builds(
+        lambda cell, keys: {k: cell[k] for k in sorted(keys)},
+        st.sampled_from(cells),
+        st.sets(st.sampled_from(["platform", "engine", "service", "check"])),
+    )
 
 
 def shuffled(data: Any, rnd: Any) -> Any:

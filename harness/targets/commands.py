@@ -11,15 +11,18 @@ has nothing to bring up, and an inventory host exists already: both say so.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from harness import cleanup, targets
 from harness import matrix as matrixlib
-from harness import targets
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError, exit_code_for
 from harness.run import Run
 
 PlatformArg = Annotated[str, typer.Argument(help="platform name from matrix.yaml")]
@@ -41,11 +44,13 @@ def up(platform: PlatformArg, matrix: MatrixOpt = None) -> None:
             "nothing to bring up"
         )
         return
-    target = _target(platform, config)
-    host = target.up()
-    build = host.facts.get("build", "?")
-    typer.echo(f"{platform}: running at {host.address} ({host.name}, build {build})")
-    host.transport.close()
+    with _target(platform, config) as target:
+        host = target.up()
+        build = host.facts.get("build", "?")
+        typer.echo(
+            f"{platform}: running at {host.address} ({host.name}, build {build})"
+        )
+        host.transport.close()
 
 
 def status(platform: PlatformArg, matrix: MatrixOpt = None) -> None:
@@ -54,7 +59,13 @@ def status(platform: PlatformArg, matrix: MatrixOpt = None) -> None:
     if config.target == "local":
         typer.echo(f"{platform}: running (target local: this machine)")
         return
-    typer.echo(f"{platform}: {_target(platform, config).status()}")
+    try:
+        with _target(platform, config) as target:
+            state = target.status()
+    except HarnessError as error:
+        typer.echo(f"{platform}: unknown ({error})")
+        raise typer.Exit(int(exit_code_for(error))) from None
+    typer.echo(f"{platform}: {state}")
 
 
 def down(
@@ -72,12 +83,12 @@ def down(
             "manage the machine, there is nothing to bring down"
         )
         return
-    target: Any = _target(platform, config)
-    if destroy:
-        target.destroy()
-    else:
-        target.halt()
-    typer.echo(f"{platform}: {target.status()}")
+    with _target(platform, config) as target:
+        if destroy:
+            target.destroy()
+        else:
+            target.halt()
+        typer.echo(f"{platform}: {target.status()}")
 
 
 def _platform(name: str, path: Path | None) -> matrixlib.Platform:
@@ -93,6 +104,12 @@ def _platform(name: str, path: Path | None) -> matrixlib.Platform:
     return loaded.platforms[name]
 
 
-def _target(name: str, config: matrixlib.Platform) -> Any:
-    run = Run.create(f"cli-{name}")
-    return targets.driver(config.target)(name, config, run)
+@contextlib.contextmanager
+def _target(name: str, config: matrixlib.Platform) -> Iterator[Any]:
+    """The platform's target for one command; its run state goes with the command
+    (the machine itself stays as the command left it)."""
+    run = Run.create(f"cli-{name}-{secrets.token_hex(3)}")
+    try:
+        yield targets.driver(config.target)(name, config, run)
+    finally:
+        cleanup.release(run.state)

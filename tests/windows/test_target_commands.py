@@ -89,3 +89,22 @@ def test_a_local_platform_has_nothing_to_bring_up(cli):
 def test_an_unknown_platform_lists_the_known_ones(cli):
     with pytest.raises(ConfigError, match="allowed values: lab, win2022, wine-8"):
         cli("status", "win1999")
+
+
+def test_commands_leave_no_run_state_behind(cli, fake_vagrant, tmp_path):
+    cli("up", "win2022")
+    cli("status", "win2022")
+    cli("down", "win2022")
+    assert list((tmp_path / "state").iterdir()) == []
+
+
+def test_status_without_vagrant_is_unknown_with_the_reason(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    app = typer.Typer()
+    app.command("status")(commands.status)
+    app.command("noop", hidden=True)(lambda: None)
+    result = CliRunner().invoke(app, ["status", "win2022"])
+    assert result.exit_code == 3, result.output
+    assert result.output.startswith("win2022: unknown (")
+    assert "vagrant" in result.output
+    assert list((tmp_path / "state").iterdir()) == []
