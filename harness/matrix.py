@@ -279,11 +279,10 @@ _KINDS = {
 def _plain(item: Any, loc: Loc) -> str | None:
     """pydantic's message for a wrong type or value, said with the allowed ones."""
     kind = item["type"]
-    given = (
-        f"got {item['input']!r}"
-        if not isinstance(item["input"], dict | list)
-        else (f"got a {type(item['input']).__name__.replace('dict', 'mapping')}")
-    )
+    value = item["input"]
+    given = f"got {value!r}"
+    if isinstance(value, dict | list):
+        given = f"got a {'mapping' if isinstance(value, dict) else 'list'}"
     if kind == "literal_error":
         return (
             f"{given}; allowed values: {item['ctx']['expected'].replace(' or ', ', ')}"
