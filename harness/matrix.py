@@ -294,7 +294,7 @@ def _plain(item: Any, loc: Loc) -> str | None:
         return f"must be {_KINDS[kind]}; {given}"
     if kind == "too_short" and isinstance(value, list | dict):
         return f"must hold at least {item['ctx']['min_length']}; got none"
-    if kind == "too_short":
+    if kind == "string_too_short":
         return f"must be at least {item['ctx']['min_length']} characters long"
     return None
 
