@@ -73,7 +73,9 @@ def _end_one(container: Any, name: str, image: str | None) -> str:
     return "crashed"
 
 
-def _hosts(container: Any, name: str, status: dict[str, Any], image: str | None):
+def _hosts(
+    container: Any, name: str, status: dict[str, Any], image: str | None
+) -> list[int]:
     """The process ids that run `name`: its own, or those that loaded `image`."""
     if status.get("pid"):
         return [status["pid"]]
