@@ -24,6 +24,11 @@ TASK_NAME = r"[A-Za-z0-9._-]+"
 UUID = r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}"
 CLSID = r"\{" + UUID + r"\}"
 PRESENT, ABSENT, OTHER_KIND, EITHER = "present", "absent", "other kind", "either"
+# An RPC interface whose server is gone but whose mapper entry stayed: it
+# resolves, and the call finds nobody (1722).  On Wine 8 a removed interface is
+# left so (RpcEpUnregister changes nothing there), so in the container that
+# removed it the model accepts this or ABSENT: GONE.
+STALE, GONE = "stale", "gone"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,6 +166,8 @@ class Place:
     # what a task's description or a COM class's LocalServer32 should read
     content: dict[Marker, str] = dataclasses.field(default_factory=dict)
     dup: str | None = None  # state of the duplicated ordinary service, if any
+    # RPC interfaces this container registered and then removed (see GONE)
+    removed: set[Marker] = dataclasses.field(default_factory=set)
 
 
 @dataclasses.dataclass
@@ -193,6 +200,8 @@ class Model:
         ]
         if any(m.kind == marker.kind and same for m, same in verdicts):
             return PRESENT
+        if any(same_name(kind, m.text, marker.text) for m in place.removed):
+            return GONE
         if any(same is None for _, same in verdicts):
             return EITHER
         return OTHER_KIND if any(same for _, same in verdicts) else ABSENT

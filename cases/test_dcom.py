@@ -6,7 +6,11 @@ CLSCTX_LOCAL_SERVER makes the container's activation service start it; the
 object answers with the identity of the container it runs in, so the answer
 proves whose server was activated.  The peer does not know the class
 (REGDB_E_CLASSNOTREG); once the peer registers it too, each container activates
-its own server.
+its own server.  Then the container's activation service is stopped (or crashed,
+where it refuses the stop): the peer still activates its own server, the host
+still does not know the class, and neither one's RpcSs changed.
+
+On Wine, RpcSs stops at once; the container's next activation starts it again.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from harness.checks import system_service_starts
+from harness.checks import scm_names, system_service_starts
+from harness.instances import end_instance, instances, require_untouched
 from harness.probe import error_code, probe
 
 SERVICE = "dcom"
@@ -68,5 +73,14 @@ def test_isolated(suite, placement, clsid):
         assert answer.get("identity") == container.identity, (
             f"{container.name} did not activate its own server: {answer}"
         )
+    names = scm_names(suite.container, suite.service)
+    others = [suite.host, suite.peer]
+    before = instances(others, names)
+    end_instance(suite.container, names)
+    peer = create(suite.peer, clsid)
+    assert peer.get("identity") == suite.peer.identity, (
+        f"ending the container's {'/'.join(names)} disturbed the peer's: {peer}"
+    )
     host = create(suite.host, clsid)
     assert error_code(host) == CLASS_NOT_REGISTERED, f"the host changed: {host}"
+    require_untouched(before, instances(others, names), "the host's and the peer's")

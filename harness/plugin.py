@@ -3,7 +3,8 @@
 A case module names its service (`SERVICE = "spooler"`) and defines one test per
 check (`test_starts`, `test_serves`, `test_isolated`).  The plugin parametrizes each
 test over the selected (platform, engine) placements, labels it for allure, marks
-declared known issues as strict expected failures, and provides the fixtures:
+declared known issues as strict expected failures of their declared outcome (an
+assertion for `failed`, a HarnessError for `broken`), and provides the fixtures:
 
     suite      (module) the engine, two containers with the service duplicated into
                the first, the host side and the client machine
@@ -180,7 +181,9 @@ class HarnessPlugin:
             marks += [
                 allure.label("known_issue", issue.reason),
                 allure.label("expected_outcome", issue.outcome),
-                pytest.mark.xfail(strict=True, reason=issue.reason),
+                pytest.mark.xfail(
+                    strict=True, reason=issue.reason, raises=EXPECTED[issue.outcome]
+                ),
             ]
         return marks
 
@@ -323,6 +326,14 @@ def _without_group(nodeid: str) -> str:
     head, at, tail = nodeid.rpartition("@")
     return head if at and "]" not in tail and "::" not in tail else nodeid
 
+
+# What a known issue's declared outcome expects the cell to raise.  Anything else
+# is not the declared issue: an infrastructure error in a cell declared `failed`
+# is broken, an assertion failing in a cell declared `broken` is failed.
+EXPECTED: dict[str, tuple[type[BaseException], ...]] = {
+    "failed": (AssertionError, pytest.fail.Exception),
+    "broken": (HarnessError,),
+}
 
 RANK = {"skipped": 0, "passed": 1, "expected failure": 2, "broken": 3, "failed": 4}
 

@@ -42,10 +42,12 @@ RPCSS = Service(
     windows_scm_names=("RpcEptMapper", "DcomLaunch", "RpcSs"),
     serves="our RPC server registers in the container's endpoint mapper under a "
     "fresh interface UUID; resolving it and calling returns the container's "
-    "identity, locally (ncalrpc) and from the client machine through TCP 135",
+    "identity, locally (ncalrpc) and from the client machine through TCP 135 "
+    "(the probe in the client's own prefix, and impacket)",
     isolated="the host and the peer resolve that UUID to not registered (1753); "
     "the peer's own server with the same UUID, endpoint name and port answers for "
-    "the peer, and stopping the container's server leaves peer and host untouched",
+    "the peer, and stopping or crashing the container's RpcSs leaves the peer's "
+    "mapper and server and the host's mapper untouched",
     port=135,
 )
 DCOM = Service(
@@ -56,7 +58,9 @@ DCOM = Service(
     serves="CoCreateInstance(CLSCTX_LOCAL_SERVER) starts our COM server registered "
     "only in the container; its answer carries the container's identity",
     isolated="the host and the peer get REGDB_E_CLASSNOTREG (0x80040154); when both "
-    "containers register the class, each activates its own server",
+    "containers register the class, each activates its own server; stopping or "
+    "crashing the container's RpcSs leaves the peer's activation and the host "
+    "untouched",
 )
 IIS = Service(
     name="iis",
@@ -66,9 +70,10 @@ IIS = Service(
     serves="our HTTP Server API server registers http://+:8180/dup/ in the "
     "container; an HTTP GET from the client machine to the container's address "
     "returns the container's identity",
-    isolated="the same URL registered in the peer works only with network "
-    "isolation (HttpAddUrl 32 otherwise); the host's listener on it is unaffected, "
-    "also when the container's listener stops",
+    isolated="the container's URL does not answer at the peer's or the host's "
+    "address; the same URL registered in the peer works only with network "
+    "isolation (HttpAddUrl 32 otherwise); stopping or crashing the container's "
+    "HTTP instance leaves the peer's and the host's listeners untouched",
     port=8180,
 )
 SPOOLER = Service(
@@ -98,8 +103,8 @@ SCHEDULE = Service(
     serves="a task registered in the container (ITaskService, ASCII XML) is read "
     "back with its description; on Windows it also runs and its output is read",
     isolated="the host and the peer cannot find the task (0x80070002); the peer "
-    "registers the same name; stopping the container's Schedule leaves theirs "
-    "untouched",
+    "registers the same name; stopping or crashing the container's Schedule "
+    "leaves theirs and their tasks untouched",
 )
 WMI = Service(
     name="wmi",
@@ -107,7 +112,8 @@ WMI = Service(
     scm_names=("winmgmt",),
     serves="a WQL query on Win32_Service in the container lists the container's "
     "ordinary service with the state and process id its SCM reports, and sees it "
-    "stop",
+    "stop; the same query fails once the container's Winmgmt is disabled and "
+    "stopped",
     isolated="the host's and the peer's queries do not list it; the peer's own "
     "service of that name is listed there; stopping the container's Winmgmt "
     "leaves theirs untouched",

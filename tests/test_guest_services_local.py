@@ -2,9 +2,12 @@
 Wine prefix.
 
 These test the guest subcommands, not the engine: their JSON shape, their codes,
-and what each one reads back.  Where Wine is known to fall short (the Event Log
-stores nothing, IRegisteredTask::Run is not implemented), the tests pin the code
-Wine gives, so a change of Wine shows up here as well as in the matrix.
+and what each one reads back.  Where Wine is known to fall short, the tests pin
+what Wine does, so a change of Wine shows up here as well as in the matrix
+(matrix.yaml's known issues and the crashes of `isolated` rest on these):
+printing works with the spooler stopped, the Event Log stores nothing, the
+Schedule service refuses the stop control, IRegisteredTask::Run is not
+implemented, and WMI answers with Winmgmt stopped and disabled.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ USAGE = 2
 UNKNOWN_PRINTER = 1801
 TASK_NOT_FOUND = 0x80070002
 E_NOTIMPL = 0x80004001
+INVALID_SERVICE_CONTROL = 1052
+SERVICE_DISABLED = 1058
+HANDLE_EOF = 38
 BG_JOB_STATE_SUSPENDED = 3
 BG_JOB_STATE_CANCELLED = 8
 
@@ -54,6 +60,23 @@ def test_spool_prints_raw_text_to_the_output_file(prefix: Prefix) -> None:
     assert printed["job"] > 0
 
 
+def test_spool_prints_with_the_spooler_stopped_on_wine(prefix: Prefix) -> None:
+    """Wine prints in the calling process (matrix.yaml: spooler/serves)."""
+    ok(prefix, "scm", "start", "Spooler")
+    ok(prefix, "spool", "add", "StoppedPrinter")
+    stopped = ok(prefix, "scm", "stop", "Spooler")
+    try:
+        code, printed = prefix.probe(
+            "spool", "print", "StoppedPrinter", "C:\\stopped.prn", "text 2"
+        )
+        state = ok(prefix, "scm", "query", "Spooler")["state"]
+    finally:
+        prefix.probe("scm", "start", "Spooler")
+
+    assert stopped["state"] == "STOPPED"
+    assert (code, printed["output"], state) == (0, "text 2", "STOPPED"), printed
+
+
 def test_spool_delete_makes_the_printer_unknown(prefix: Prefix) -> None:
     ok(prefix, "spool", "add", "GonePrinter")
     ok(prefix, "spool", "delete", "GonePrinter")
@@ -78,14 +101,15 @@ def test_spool_usage_errors_exit_2(prefix: Prefix) -> None:
 # --- evt ---------------------------------------------------------------------
 
 
-def test_evt_write_succeeds_and_find_reports_how_the_read_ended(prefix: Prefix) -> None:
+def test_evt_write_succeeds_and_wine_stores_nothing(prefix: Prefix) -> None:
+    """Wine's Event Log accepts the event, then has no record of it (matrix.yaml:
+    eventlog/serves and eventlog/isolated): 0 records, ReadEventLog ends with 38."""
     ok(prefix, "evt", "write", "ProbeSource", "event text 1")
 
     found = ok(prefix, "evt", "find", "Application", "event text 1")
 
-    assert isinstance(found["found"], bool) and found["scanned"] >= 0
-    if not found["found"]:  # Wine 8: nothing is stored, the read ends at once
-        assert (found["records"], found["end"]) == (0, 38)
+    assert found["found"] is False and found["scanned"] == 0
+    assert (found["records"], found["end"]) == (0, HANDLE_EOF)
 
 
 def test_evt_find_of_an_unknown_text_is_not_found(prefix: Prefix) -> None:
@@ -117,6 +141,26 @@ def test_task_run_is_not_implemented_by_wine(prefix: Prefix) -> None:
         1,
         {"call": "IRegisteredTask::Run", "code": E_NOTIMPL},
     )
+
+
+def test_schedule_refuses_to_stop_and_ends_when_terminated(prefix: Prefix) -> None:
+    """Wine's Schedule accepts no control, so `isolated` crashes it instead."""
+    ok(prefix, "task", "register", "ProbeKept", "kept")  # starts Schedule
+    running = ok(prefix, "scm", "query", "Schedule")
+
+    code, refused = prefix.probe("scm", "stop", "Schedule")
+    ended = ok(prefix, "proc", "stop", str(running["pid"]))
+    task = ok(prefix, "task", "get", "ProbeKept")  # starts Schedule again
+    again = ok(prefix, "scm", "query", "Schedule")
+
+    assert (running["state"], running["controls_accepted"]) == ("RUNNING", 0)
+    assert (code, refused["error"]) == (
+        1,
+        {"call": "ControlService", "code": INVALID_SERVICE_CONTROL},
+    )
+    assert refused["state"] == "RUNNING" and ended["how"] == "terminated"
+    assert task["description"] == "kept"
+    assert again["state"] == "RUNNING" and again["pid"] != running["pid"]
 
 
 def test_task_output_of_a_task_that_never_ran_is_file_not_found(
@@ -151,6 +195,31 @@ def test_wmi_lists_a_service_with_its_state_and_pid(prefix: Prefix) -> None:
         {"name": "ProbeWmi", "state": "Running", "pid": started["pid"]}
     ]
     assert running["count"] > 1
+
+
+def test_wmi_answers_with_winmgmt_stopped_and_disabled_on_wine(prefix: Prefix) -> None:
+    """Wine's WMI runs in the calling process (matrix.yaml: wmi/serves)."""
+    ok(prefix, "scm", "start", "winmgmt")
+    disabled = ok(prefix, "scm", "config", "winmgmt", "--start", "disabled")
+    try:
+        stopped = ok(prefix, "scm", "stop", "winmgmt")
+        code, start = prefix.probe("scm", "start", "winmgmt")
+        answer = ok(prefix, "wmi", "services", "winmgmt")
+    finally:
+        restored = ok(prefix, "scm", "config", "winmgmt", "--start", "demand")
+
+    assert (disabled["start"], disabled["previous"]) == ("disabled", "demand")
+    assert stopped["state"] == "STOPPED" and restored["previous"] == "disabled"
+    assert (code, start["error"]["code"]) == (1, SERVICE_DISABLED)
+    assert answer["services"] == [{"name": "Winmgmt", "state": "Stopped", "pid": 0}]
+
+
+def test_scm_config_usage_and_unknown_service(prefix: Prefix) -> None:
+    usage = prefix.probe("scm", "config", "winmgmt", "--start", "boot")
+    missing = prefix.probe("scm", "config", "no-such-service", "--start", "auto")
+
+    assert usage[0] == USAGE
+    assert missing[1]["error"] == {"call": "OpenServiceW", "code": 1060}
 
 
 def test_wmi_lists_every_service_without_a_name(prefix: Prefix) -> None:

@@ -23,6 +23,8 @@ IDENTITY = "guest-services-net-test"
 SERVERS = ("rpcsrv.exe", "comsrv.exe", "httpsrv.exe")
 RPCSRV, HTTPSRV = "C:\\harness\\rpcsrv.exe", "C:\\harness\\httpsrv.exe"
 NOT_REGISTERED = 1753  # EPT_S_NOT_REGISTERED
+SERVER_UNAVAILABLE = 1722  # RPC_S_SERVER_UNAVAILABLE
+ALREADY_EXISTS = 183  # HttpAddUrl of a URL this prefix's HTTP.sys already holds
 CLASS_NOT_REGISTERED = 0x80040154  # REGDB_E_CLASSNOTREG
 
 
@@ -79,6 +81,28 @@ def test_proc_start_list_stop_a_program_without_ready_line(agent) -> None:
     assert started["pid"] not in pids(agent)
 
 
+def test_proc_stop_ask_without_a_stop_event_is_2_and_kills_nothing(agent) -> None:
+    code, started = agent.call(
+        "proc", "start", "--wait", "0.5", guestenv.AGENT, "--forever"
+    )
+    pid = str(started["pid"])
+    code, asked = agent.call("proc", "stop", pid, "--ask", "1")
+    alive = started["pid"] in pids(agent)
+    agent.call("proc", "stop", pid)
+
+    assert (code, asked["error"]) == (1, {"call": "OpenEventW", "code": 2}), asked
+    assert alive
+
+
+def test_proc_list_module_finds_the_process_that_loaded_it(agent) -> None:
+    code, mine = agent.call("proc", "list", "--module", "AGENT.EXE")
+    code2, none = agent.call("proc", "list", "--module", "no-such-module.dll")
+
+    assert code == code2 == 0
+    assert {p["name"].lower() for p in mine["processes"]} == {"agent.exe"}
+    assert none["processes"] == []
+
+
 def test_proc_start_reports_missing_program_and_server_errors(agent) -> None:
     code, missing = agent.call("proc", "start", "C:\\harness\\missing.exe")
     code2, usage = agent.call("proc", "start", HTTPSRV)  # no URL: its usage error
@@ -89,7 +113,13 @@ def test_proc_start_reports_missing_program_and_server_errors(agent) -> None:
 
 
 def test_proc_usage_errors(agent) -> None:
-    for argv in (("proc", "start"), ("proc", "stop", "x"), ("proc", "list", "1")):
+    for argv in (
+        ("proc", "start"),
+        ("proc", "stop", "x"),
+        ("proc", "stop", "1", "--ask", "soon"),
+        ("proc", "list", "1"),
+        ("proc", "list", "--module"),
+    ):
         code, answer = agent.call(*argv)
         assert (code, answer["error"]["call"]) == (2, "usage"), answer
 
@@ -136,6 +166,39 @@ def test_rpc_call_to_nobody_is_a_code_not_a_crash(agent) -> None:
     )  # fmt: skip
     assert (code, answer["error"]) == (1, {"call": "DupIdentity", "code": 1722})
     assert agent.call("rpc", "resolve", str(uuid.uuid4()))[0] == 1  # still alive
+
+
+def test_rpc_mapper_keeps_the_entry_of_a_terminated_server_on_wine(agent) -> None:
+    """A stale entry: the UUID still resolves to the dead server's endpoint."""
+    fresh = str(uuid.uuid4())
+    pid = start(agent, RPCSRV, fresh)
+    agent.call("proc", "stop", str(pid))
+
+    code, resolved = agent.call("rpc", "resolve", fresh)
+    code2, called = agent.call("rpc", "call", fresh)
+
+    assert code == 0 and resolved["binding"].startswith("ncalrpc:"), resolved
+    assert (code2, called["error"]) == (
+        1,
+        {"call": "DupIdentity", "code": SERVER_UNAVAILABLE},
+    )
+
+
+def test_rpcsrv_unregisters_when_asked_but_wine_keeps_the_entry(agent) -> None:
+    """rpcsrv ends by itself on its stop event with RpcEpUnregister's status (0);
+    Wine 8's RPCSS receives that request as an insert (its +ole trace shows
+    ept_insert), so the entry stays as after a kill."""
+    fresh = str(uuid.uuid4())
+    pid = start(agent, RPCSRV, fresh)
+
+    code, stopped = agent.call("proc", "stop", str(pid), "--ask", "10")
+    code2, resolved = agent.call("rpc", "resolve", fresh)
+    code3, called = agent.call("rpc", "call", fresh)
+
+    assert code == 0 and (stopped["how"], stopped["exit_code"]) == ("asked", 0)
+    assert pid not in pids(agent)
+    assert code2 == 0, resolved
+    assert (code3, called["error"]["code"]) == (1, SERVER_UNAVAILABLE), called
 
 
 def test_netclient_rpc_calls_the_server_with_impacket(rpc_server) -> None:
@@ -189,7 +252,10 @@ def test_httpsrv_serves_identity_and_refuses_a_taken_url(agent) -> None:
 
     assert (answer["ok"], answer["status"]) == (True, 200), answer
     assert netclient.json.loads(answer["body"])["identity"] == IDENTITY
-    assert (code, again["error"]["call"]) == (1, "HttpAddUrl"), again
+    assert (code, again["error"]) == (
+        1,
+        {"call": "HttpAddUrl", "code": ALREADY_EXISTS},
+    ), again
     assert (refused["ok"], refused["errno"]) == (False, 111), refused
 
 

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.report.outcomes import outcome_of
+from harness.report.reader import parse_result
+
 MATRIX = """\
 version: 1
 platforms:
@@ -171,3 +174,55 @@ def test_matrix_errors_stop_the_run_with_the_message(project):
     result, _, _ = run(project)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*matrix.yaml:3: platforms.wine-8.target*"])
+
+
+DECLARED = """\
+  - {platform: wine-8, engine: other, service: ordinary, check: serves,
+     outcome: failed, reason: the other engine answers from the wrong container}
+  - {platform: wine-8, engine: other, service: ordinary, check: starts,
+     outcome: broken, reason: the other engine cannot start a container here}
+  - {platform: wine-8, engine: wine, service: ordinary, check: starts,
+     outcome: broken, reason: the wine engine cannot start a container here}
+"""
+
+RAISING = """\
+from harness.errors import EngineError, GuestError
+
+SERVICE = "ordinary"
+
+def test_starts(placement):
+    if placement.engine == "other":
+        raise EngineError("no container")
+    assert False, "the service is not running"
+
+def test_serves(placement):
+    if placement.engine == "other":
+        raise GuestError("the probe crashed")
+
+def test_isolated(placement):
+    assert placement.engine != "other", "isolation broken"
+"""
+
+
+def test_a_known_issue_expects_its_declared_outcome_only(project):
+    """An infrastructure error in a cell declared `failed` is broken, and a failed
+    assertion in a cell declared `broken` is failed: neither is the known issue."""
+    (project.path / "matrix.yaml").write_text(MATRIX + DECLARED)
+    project.makepyfile(test_ordinary=RAISING)
+    _, summary, results = run(project)
+    assert outcomes(summary) == {
+        "test_starts[wine-8/wine]": "failed",
+        "test_starts[wine-8/other]": "expected failure",
+        "test_serves[wine-8/wine]": "passed",
+        "test_serves[wine-8/other]": "broken",
+        "test_isolated[wine-8/wine]": "passed",
+        "test_isolated[wine-8/other]": "expected failure",
+    }
+    published = {}  # what the dashboard makes of each allure result
+    for path in results.glob("*-result.json"):
+        attempt = parse_result(path)
+        key = (attempt.labels["engine"], attempt.labels["check"])
+        published[key] = outcome_of(attempt)[0].value
+    assert published[("other", "serves")] == "broken"
+    assert published[("wine", "starts")] == "failed"
+    assert published[("other", "starts")] == "expected_failure"

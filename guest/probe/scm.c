@@ -20,6 +20,7 @@ void scm_status_fields(out_t *o, const SERVICE_STATUS_PROCESS *st)
     out_int(o, "service_exit_code", st->dwServiceSpecificExitCode);
     out_int(o, "checkpoint", st->dwCheckPoint);
     out_int(o, "wait_hint", st->dwWaitHint);
+    out_int(o, "controls_accepted", st->dwControlsAccepted);
 }
 
 DWORD scm_status(SC_HANDLE svc, SERVICE_STATUS_PROCESS *st)
@@ -138,6 +139,7 @@ static const subcommand_t scm_commands[] = {
     {"create", scm_create,
      "create NAME BINPATH [--display TEXT] [--start demand|auto] [--depend A,B]"},
     {"delete", scm_delete, "delete NAME"},
+    {"config", scm_config, "config NAME --start auto|demand|disabled"},
     {"list", scm_list, "list"},
     {NULL, NULL, NULL},
 };

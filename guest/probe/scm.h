@@ -4,7 +4,8 @@
 #include "out.h"
 
 const char *scm_state_name(DWORD state);
-/* state, state_code, pid, win32_exit_code, service_exit_code, checkpoint, wait_hint */
+/* state, state_code, pid, win32_exit_code, service_exit_code, checkpoint, wait_hint,
+ * controls_accepted */
 void scm_status_fields(out_t *o, const SERVICE_STATUS_PROCESS *st);
 /* QueryServiceStatusEx; returns 0 or the Win32 error code. */
 DWORD scm_status(SC_HANDLE svc, SERVICE_STATUS_PROCESS *st);
@@ -20,5 +21,6 @@ int scm_start(out_t *o, int argc, char **argv);
 int scm_stop(out_t *o, int argc, char **argv);
 int scm_create(out_t *o, int argc, char **argv);
 int scm_delete(out_t *o, int argc, char **argv);
+int scm_config(out_t *o, int argc, char **argv);
 
 #endif

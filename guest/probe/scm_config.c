@@ -1,4 +1,6 @@
-/* `scm create|delete`: own-process services as the harness installs them. */
+/* `scm create|delete`: own-process services as the harness installs them;
+ * `scm config`: a service's start type, e.g. disabled so that nothing (COM
+ * activation included) can start it again while a check needs it stopped. */
 #include <stdlib.h>
 #include <string.h>
 #include "args.h"
@@ -105,4 +107,59 @@ int scm_delete(out_t *o, int argc, char **argv)
     DWORD err = GetLastError();
     scm_close(scm, svc);
     return deleted ? 0 : out_win32_error(o, "DeleteService", err);
+}
+
+static const char *start_names[] = {"boot", "system", "auto", "demand", "disabled"};
+
+static const char *start_name(DWORD type)
+{
+    return type < sizeof start_names / sizeof start_names[0] ? start_names[type]
+                                                             : "unknown";
+}
+
+static int parse_start(const char *name, DWORD *type)
+{
+    for (DWORD i = SERVICE_AUTO_START; i <= SERVICE_DISABLED; i++)
+        if (strcmp(name, start_names[i]) == 0)
+            return *type = i, 1;
+    return 0;
+}
+
+/* The start type before the change, read with QueryServiceConfigW. */
+static DWORD previous_start(SC_HANDLE svc, DWORD *type)
+{
+    DWORD needed = 0;
+    QueryServiceConfigW(svc, NULL, 0, &needed);
+    QUERY_SERVICE_CONFIGW *config = malloc(needed ? needed : 1);
+    if (!config)
+        abort();
+    DWORD err = QueryServiceConfigW(svc, config, needed, &needed) ? 0 : GetLastError();
+    *type = err ? 0 : config->dwStartType;
+    free(config);
+    return err;
+}
+
+int scm_config(out_t *o, int argc, char **argv)
+{
+    SC_HANDLE scm, svc;
+    DWORD type, was;
+
+    if (argc != 3 || strcmp(argv[1], "--start") != 0 || !parse_start(argv[2], &type))
+        return out_usage(o, "usage: scm config NAME --start auto|demand|disabled");
+    out_str(o, "name", argv[0]);
+    if (scm_open(o, argv[0], SC_MANAGER_CONNECT,
+                 SERVICE_QUERY_CONFIG | SERVICE_CHANGE_CONFIG, &scm, &svc))
+        return 1;
+
+    DWORD err = previous_start(svc, &was);
+    const char *call = "QueryServiceConfigW";
+    if (!err && !ChangeServiceConfigW(svc, SERVICE_NO_CHANGE, type, SERVICE_NO_CHANGE,
+                                      NULL, NULL, NULL, NULL, NULL, NULL, NULL))
+        err = GetLastError(), call = "ChangeServiceConfigW";
+    scm_close(scm, svc);
+    if (err)
+        return out_win32_error(o, call, err);
+    out_str(o, "start", start_name(type));
+    out_str(o, "previous", start_name(was));
+    return 0;
 }

@@ -1,4 +1,5 @@
-/* `proc start|stop|list`: server processes started inside a container.
+/* `proc start`: server processes started inside a container (`proc stop|list`
+ * live in svc_proc_end.c).
  *
  * `proc start` runs a program with its stdout on a pipe and waits for its first
  * line: the harness's servers (rpcsrv.exe, httpsrv.exe) print one JSON object
@@ -12,7 +13,7 @@
 #include <string.h>
 #include "args.h"
 #include "commands.h"
-#include <tlhelp32.h>
+#include "proc.h"
 
 #define LINE_MAX_BYTES 65536
 
@@ -152,50 +153,10 @@ static int proc_start(out_t *o, int argc, char **argv)
     return status;
 }
 
-static int proc_stop(out_t *o, int argc, char **argv)
-{
-    DWORD pid;
-    if (argc != 1 || !arg_dword(argv[0], &pid))
-        return out_usage(o, "usage: proc stop PID");
-    out_int(o, "pid", pid);
-
-    HANDLE h = OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, pid);
-    if (!h)
-        return out_win32_error(o, "OpenProcess", GetLastError());
-    BOOL done = TerminateProcess(h, 1);
-    DWORD err = GetLastError();
-    if (done)
-        WaitForSingleObject(h, 10000);
-    CloseHandle(h);
-    return done ? 0 : out_win32_error(o, "TerminateProcess", err);
-}
-
-static int proc_list(out_t *o, int argc, char **argv)
-{
-    (void)argv;
-    if (argc != 0)
-        return out_usage(o, "usage: proc list");
-
-    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
-    PROCESSENTRY32W e = {.dwSize = sizeof e};
-    if (snap == INVALID_HANDLE_VALUE)
-        return out_win32_error(o, "CreateToolhelp32Snapshot", GetLastError());
-    out_arr(o, "processes");
-    for (BOOL more = Process32FirstW(snap, &e); more; more = Process32NextW(snap, &e)) {
-        out_begin(o);
-        out_int(o, "pid", e.th32ProcessID);
-        out_wstr(o, "name", e.szExeFile);
-        out_end(o);
-    }
-    out_close_arr(o);
-    CloseHandle(snap);
-    return 0;
-}
-
 static const subcommand_t proc_commands[] = {
     {"start", proc_start, "start [--wait SECONDS] PROGRAM [ARGS...]"},
-    {"stop", proc_stop, "stop PID"},
-    {"list", proc_list, "list"},
+    {"stop", proc_stop, "stop PID [--ask SECONDS]"},
+    {"list", proc_list, "list [--module NAME]"},
     {NULL, NULL, NULL},
 };
 

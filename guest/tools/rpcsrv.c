@@ -8,14 +8,26 @@
  * Prints one JSON line (its endpoints, or the failing call and its Win32 code)
  * and serves until it is ended; DupIdentity answers with the identity written
  * into this container.  Started through `probe proc start`, which returns that
- * line. */
+ * line.
+ *
+ * Ending it: `probe proc stop PID --ask SECONDS` sets the event harness-stop-PID,
+ * and the server removes its mapper entry (RpcEpUnregister), stops listening and
+ * exits with 0, or with RpcEpUnregister's code.  A server that is terminated
+ * instead leaves its entry behind: on Wine 8 the mapper keeps resolving the UUID
+ * to the dead server's endpoints until RPCSS itself ends. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../probe/dupif.h"
 #include "../probe/identity.h"
 #include "../probe/out.h"
+#include "../probe/proc.h"
 
 static WCHAR *identity;
+/* What was registered in the mapper, kept for RpcEpUnregister. */
+static RPC_SERVER_INTERFACE registered;
+static RPC_BINDING_VECTOR *bindings;
+static RPC_STATUS unregistered;
 
 void *__RPC_USER MIDL_user_allocate(SIZE_T size)
 {
@@ -83,7 +95,6 @@ static void list_bindings(out_t *o, RPC_BINDING_VECTOR *v)
 static int register_all(out_t *o, const options_t *opt)
 {
     RPC_SERVER_INTERFACE fresh = *(RPC_SERVER_INTERFACE *)dupif_v1_0_s_ifspec;
-    RPC_BINDING_VECTOR *bindings;
     RPC_STATUS st;
 
     if ((st = UuidFromStringW((RPC_WSTR)opt->uuid, &fresh.InterfaceId.SyntaxGUID)))
@@ -103,8 +114,32 @@ static int register_all(out_t *o, const options_t *opt)
     list_bindings(o, bindings);
     /* The mapper reads only the interface and transfer syntax of `fresh`. */
     st = RpcEpRegisterW(&fresh, bindings, NULL, (RPC_WSTR)L"harness rpcsrv");
-    RpcBindingVectorFree(&bindings);
+    registered = fresh;
     return st ? out_win32_error(o, "RpcEpRegisterW", st) : 0;
+}
+
+/* Waits for the stop event, then undoes the registration and ends the listen. */
+static DWORD WINAPI stop_on_request(void *event)
+{
+    WaitForSingleObject(event, INFINITE);
+    unregistered = RpcEpUnregister(&registered, bindings, NULL);
+    RpcMgmtStopServerListening(NULL);
+    return 0;
+}
+
+static int watch_stop_event(out_t *o)
+{
+    WCHAR name[64];
+    swprintf(name, sizeof name / sizeof name[0], PROC_STOP_EVENT,
+             (unsigned long)GetCurrentProcessId());
+    HANDLE event = CreateEventW(NULL, TRUE, FALSE, name);
+    if (!event)
+        return out_win32_error(o, "CreateEventW", GetLastError());
+    HANDLE thread = CreateThread(NULL, 0, stop_on_request, event, 0, NULL);
+    if (!thread)
+        return out_win32_error(o, "CreateThread", GetLastError());
+    CloseHandle(thread);
+    return 0;
 }
 
 int wmain(int argc, WCHAR **argv)
@@ -121,8 +156,8 @@ int wmain(int argc, WCHAR **argv)
         status = out_usage(&o, "usage: rpcsrv UUID [--tcp PORT] [--lrpc NAME]");
     else if (!identity)
         status = out_win32_error(&o, "identity_read", GetLastError());
-    else
-        status = register_all(&o, &opt);
+    else if (!(status = register_all(&o, &opt)))
+        status = watch_stop_event(&o);
     out_wstr(&o, "identity", identity ? identity : L"");
     out_int(&o, "pid", GetCurrentProcessId());
     out_end(&o);
@@ -131,5 +166,5 @@ int wmain(int argc, WCHAR **argv)
     if (status)
         return status;
     RPC_STATUS st = RpcServerListen(1, RPC_C_LISTEN_MAX_CALLS_DEFAULT, FALSE);
-    return st ? (int)st : 0;
+    return st ? (int)st : (int)unregistered;
 }
