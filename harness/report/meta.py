@@ -57,7 +57,7 @@ def merge_meta(parts: list[dict[str, Any]]) -> RunMeta:
     meta.hostname = ", ".join(
         sorted({str(w.get("hostname") or "") for w in where} - {""})
     )
-    cis = sorted({ci_name(w["ci"]) for w in where if w.get("ci")})
+    cis = sorted({shown_ci(w["ci"]) for w in where if w.get("ci")})
     meta.ci = ", ".join(cis) or None
     meta.shards = sorted({str(p["shard"]) for p in parts if p.get("shard")})
     meta.engines = _engines(parts)
@@ -66,7 +66,7 @@ def merge_meta(parts: list[dict[str, Any]]) -> RunMeta:
     return meta
 
 
-def ci_name(value: object) -> str:
+def shown_ci(value: object) -> str:
     """The CI system's name; a bare flag such as ``CI=true`` (what older metadata
     recorded) becomes the generic ``CI``."""
     text = str(value).strip()

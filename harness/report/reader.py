@@ -109,8 +109,10 @@ def load_json(path: Path) -> Any:
     except UnicodeDecodeError as error:
         raise Unusable(f"not UTF-8 text: {error.reason}") from error
     except json.JSONDecodeError as error:
+        # Some messages already end in "at" ("Unterminated string starting at").
+        where = error.msg.removesuffix(" at")
         raise Unusable(
-            f"corrupt or truncated JSON: {error.msg} at {error.pos}"
+            f"corrupt or truncated JSON: {where} at character {error.pos}"
         ) from error
 
 

@@ -47,7 +47,9 @@ def test_keys_and_dom_ids_are_stable_and_distinct(standard_results: Path) -> Non
 def test_bad_and_foreign_files_are_named_and_skipped(standard_results: Path) -> None:
     run = read_results([standard_results])
     problems = {Path(w.file).name: w.problem for w in run.warnings}
-    assert problems["deadbeef-result.json"].startswith("corrupt or truncated JSON")
+    assert problems["deadbeef-result.json"] == (
+        "corrupt or truncated JSON: Unterminated string starting at character 14"
+    )
     assert problems["0000-result.json"] == "empty file"
     assert problems["notes.txt"].startswith("foreign file")
     foreign = [p for p in problems.values() if p.startswith("foreign result")]
