@@ -13,7 +13,11 @@ from pathlib import Path
 
 from harness.errors import ConfigError
 from harness.report import history, html, merge, outputs
-from harness.report.allure_files import build_allure_html, write_allure_files
+from harness.report.allure_files import (
+    ALLURE_CONFIG,
+    build_allure_html,
+    write_allure_files,
+)
 from harness.report.dashboard import Dashboard, build_dashboard
 from harness.report.model import ReportWarning, RunMeta, RunResults
 from harness.report.outcomes import collapse
@@ -25,7 +29,7 @@ log = logging.getLogger(__name__)
 
 LATEST = "latest"
 RESERVED = {LATEST, history.HISTORY_FILE, "index.html", "README.md", "diff"}
-OUTPUT_FILES = ("index.html", "matrix.json", "matrix.md", "junit.xml")
+OUTPUT_FILES = ("index.html", "matrix.json", "matrix.md", "junit.xml", ALLURE_CONFIG)
 OUTPUT_DIRS = ("badges", html.ATTACHMENTS, "allure")
 
 
@@ -74,7 +78,8 @@ def notices(dashboard: Dashboard) -> list[str]:
 
 def allure_html(results_dirs: list[Path], run_dir: Path, reports_root: Path) -> str:
     """Build Allure's own HTML report into ``run_dir/allure`` when it can be."""
-    return build_allure_html(results_dirs, run_dir / "allure", [reports_root])
+    name = f"Compatibility matrix {run_dir.name}"
+    return build_allure_html(results_dirs, run_dir / "allure", [reports_root], name)
 
 
 def check_run_id(run_id: str) -> str:

@@ -141,11 +141,19 @@ class AllureRunner:
         results: Path,
         *args: str,
         labelled: bool = True,
+        subprocess: bool = False,
     ) -> pytest.RunResult:
+        """Run the specs; ``subprocess`` for a run that loads the harness plugin
+        (which sets signal handlers that must not touch this process)."""
         self.counter += 1
         name = f"test_cells_{self.counter}"
         self.pytester.makepyfile(**{name: module_source(specs, labelled)})
-        return self.pytester.runpytest(
+        runner = (
+            self.pytester.runpytest_subprocess
+            if subprocess
+            else self.pytester.runpytest
+        )
+        return runner(
             "-p",
             "allure_pytest",
             "-p",
