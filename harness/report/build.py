@@ -132,7 +132,7 @@ def _dashboard(
         meta.hostname,
         meta.ci,
         tuple(meta.shards),
-        tuple(str(p) for p in results.results_dirs),
+        tuple(str(p.resolve()) for p in results.results_dirs),
     )
     with history.open_store(reports_root) as connection:
         earlier = history.get_run(connection, run_id)
@@ -158,7 +158,9 @@ def _dashboard(
             results_dirs=results.results_dirs,
             generated=datetime.now(UTC).isoformat(timespec="seconds"),
             earlier_dirs=[
-                d for d in row.results_dirs if Path(d) not in results.results_dirs
+                d
+                for d in row.results_dirs
+                if Path(d) not in {p.resolve() for p in results.results_dirs}
             ],
             missing_shards=merge.missing_shards(row.shards),
         )
