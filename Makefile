@@ -31,12 +31,14 @@ lint: setup
 bench: setup guest
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
 
-# Debian packages: install only what is missing (apt-get update once, if needed).
+# Debian packages: install only what is missing (apt-get update once, if needed);
+# for the tests also the npm package allure, into the harness cache.
 debs-run:
 	@./scripts/need-debs $(RUN_DEBS)
 
 debs-test:
 	@./scripts/need-debs $(TEST_DEBS)
+	@./scripts/need-npm-allure >/dev/null || echo "no npm allure: its test will say why"
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)

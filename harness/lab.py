@@ -107,16 +107,23 @@ class Lab:
             )
             self.engines[placement] = engine  # closed at the end even if prepare fails
             info = engine.prepare()
-            self.infos.append(
-                {
-                    "platform": placement.platform,
-                    "engine": placement.engine,
-                    "version": info.version,
-                    "os_build": str(host.facts.get("os_build", info.version)),
-                    "details": info.details,
-                }
-            )
+            self.infos.append(self._info(placement, host, info))
             return engine
+
+    def _info(self, placement: Placement, host: Any, info: Any) -> dict[str, Any]:
+        """What the run metadata says about one placement: where it ran (the
+        platform's target kind and host name) and what ran there.  An OS build
+        the target did not report stays empty rather than borrowing the engine's
+        version."""
+        return {
+            "platform": placement.platform,
+            "engine": placement.engine,
+            "version": info.version,
+            "os_build": str(host.facts.get("os_build") or ""),
+            "target": self.matrix.platforms[placement.platform].target,
+            "host": host.name,
+            "details": info.details,
+        }
 
     @contextlib.contextmanager
     def suite(self, placement: Placement, service: Service) -> Iterator[Suite]:

@@ -28,12 +28,15 @@ from pathlib import Path
 from typing import Any
 
 import allure
+import allure_commons
 import pytest
 
 from harness import __version__, cleanup, matrix, services
+from harness.allure_xpass import StrictXpassMessages, xpass_message
 from harness.errors import ConfigError, HarnessError
 from harness.lab import Lab, Placement, Suite
 from harness.run import new_run_id, state_root
+from harness.runfacts import ci_name
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,6 +85,7 @@ class HarnessPlugin:
         self.interrupted = False
         self._run_id: str | None = None
         self.collection_errors: list[str] = []
+        self.xpass = StrictXpassMessages()
 
     @property
     def is_worker(self) -> bool:
@@ -214,7 +218,12 @@ class HarnessPlugin:
                 placement = item.callspec.params["placement"]  # type: ignore[attr-defined]
                 report.user_properties.append(("harness_platform", placement.platform))
 
+    def pytest_runtest_logstart(self) -> None:
+        self.xpass.saw(None)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" and report.failed:
+            self.xpass.saw(xpass_message(report.longrepr))
         kind = dict(report.user_properties).get("harness_outcome")
         nodeid = _without_group(report.nodeid)
         if kind:
@@ -311,7 +320,8 @@ class HarnessPlugin:
             "started": self.started,
             "finished": _now(),
             "interrupted": self.interrupted,
-            "where": {"hostname": socket.gethostname(), "ci": os.environ.get("CI")},
+            "where": {"hostname": socket.gethostname(), "ci": ci_name()},
+            "shard": self.config.getoption("shard"),
             "engines": infos,
             "selected": [dataclasses.astuple(c) for c in self._selected or []],
             "known_issues": [i.model_dump() for i in self.matrix.known_issues],
@@ -388,7 +398,16 @@ def _now() -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.register(HarnessPlugin(config), "harness-state")
+    plugin = HarnessPlugin(config)
+    config.pluginmanager.register(plugin, "harness-state")
+    if getattr(config.option, "allure_report_dir", None):
+        allure_commons.plugin_manager.register(plugin.xpass)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    plugin = config.pluginmanager.get_plugin("harness-state")
+    if plugin and allure_commons.plugin_manager.is_registered(plugin.xpass):
+        allure_commons.plugin_manager.unregister(plugin.xpass)
 
 
 # --- fixtures ----------------------------------------------------------------------

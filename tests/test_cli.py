@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -150,4 +151,8 @@ def test_the_ordinary_service_on_local_wine_end_to_end(tmp_path, private_state):
     }
     assert (run_dir / "index.html").exists()
     assert f"dashboard: {run_dir / 'index.html'}" in result.stdout
+    engines = json.loads((run_dir / "matrix.json").read_text())["engines"]
+    where = {(e["engine"], e["target"], e["host"], e["os_build"]) for e in engines}
+    host = socket.gethostname()
+    assert where == {("wine", "local", host, ""), ("wine-shared", "local", host, "")}
     assert list(private_state.iterdir()) == [], "the run left state behind"

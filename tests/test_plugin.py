@@ -87,8 +87,22 @@ def test_cells_are_parametrized_by_placement_and_classified(project):
 
 def test_an_unexpected_pass_of_a_known_issue_fails(project):
     project.makepyfile(test_ordinary=CASES.replace('!= "other"', '!= "nobody"'))
-    _, summary, _ = run(project)
+    _, summary, results = run(project)
     assert outcomes(summary)["test_isolated[wine-8/other]"] == "failed"
+    (xpass,) = [
+        r
+        for r in allure_results(results)
+        if r["status"] == "failed" and r["name"] == "test_isolated[wine-8/other]"
+    ]
+    assert xpass["statusDetails"]["message"] == (
+        "[XPASS(strict)] the peer shares the network with the container"
+    )
+    passed = [r for r in allure_results(results) if r["status"] == "passed"]
+    assert passed and all("statusDetails" not in r for r in passed)
+
+
+def allure_results(results: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in results.glob("*-result.json")]
 
 
 def test_filters_and_default_platforms(project):
@@ -141,6 +155,17 @@ def test_run_metadata_is_written_beside_the_results(project):
     assert meta["kind"] == "harness-run-meta" and meta["schema"] == 1
     assert len(meta["selected"]) == 6
     assert meta["known_issues"][0]["check"] == "isolated"
+    assert meta["shard"] is None
+
+
+def test_run_metadata_names_the_shard_and_the_ci_system(project, monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.setenv("GITLAB_CI", "true")
+    _, _, results = run(project, "--shard", "2/3")
+    (meta,) = [json.loads(p.read_text()) for p in results.glob("harness-meta-*.json")]
+    assert meta["shard"] == "2/3"
+    assert meta["where"]["ci"] == "GitLab CI"
 
 
 def test_a_case_module_that_does_not_import_is_reported(project):

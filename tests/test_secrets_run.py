@@ -104,3 +104,6 @@ def test_a_fake_password_never_reaches_an_output(tmp_path, private_state):
     ]
     assert leaks == [], f"the password leaked into {leaks}"
     assert len(outputs) > 10  # results, attachments, logs and the dashboard
+    engines = json.loads((run_dir / "matrix.json").read_text())["engines"]
+    where = [(e["platform"], e["target"], e["host"], e["os_build"]) for e in engines]
+    assert where == [("standin", "inventory", "127.0.0.1", "20348")], where

@@ -2,10 +2,12 @@
 Allure HTML report.
 
 environment.properties, executor.json and categories.json go into each results
-folder being reported (Allure reads them from there).  ``allure generate`` runs
-only when Node.js and the npm ``allure`` (Allure 3) or ``allure-commandline``
-(Allure 2, needs Java) package are present; otherwise the report says so and goes
-on without it.
+folder being reported (Allure 2 reads them from there).  Allure 3 ignores
+categories.json: it takes its categories from its configuration file, so the
+report writes ``allurerc.json`` beside the Allure HTML report and passes it with
+``--config``.  ``allure generate`` runs only when Node.js and the npm ``allure``
+(Allure 3) or ``allure-commandline`` (Allure 2, needs Java) package are present;
+otherwise the report says so and goes on without it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from harness.report.dashboard import Dashboard
 log = logging.getLogger(__name__)
 
 ALLURE_ENV = "HARNESS_ALLURE"
+ALLURE_CONFIG = "allurerc.json"
 ALLURE_TIMEOUT = 600
 CATEGORIES = [
     {
@@ -142,14 +145,36 @@ def allure_version(command: list[str]) -> str:
     return lines[-1].strip() if lines else ""
 
 
-def allure_generate_argv(command: list[str], dirs: list[Path], out: Path) -> list[str]:
-    """Allure 2 and Allure 3 take the same inputs with different options."""
+def allure_config(name: str, out: Path) -> dict[str, object]:
+    """Allure 3's configuration: the report's name, where it goes, our categories
+    (Allure 3 reads the categories.json keys ``matchedStatuses`` and
+    ``messageRegex`` from here, not from the results folder)."""
+    return {"name": name, "output": str(out), "categories": CATEGORIES}
+
+
+def write_allure_config(name: str, out: Path) -> Path:
+    """``allurerc.json`` beside the Allure report folder ``out``."""
+    config = out.parent / ALLURE_CONFIG
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps(allure_config(name, out), indent=1), encoding="utf-8")
+    return config
+
+
+def allure_generate_argv(
+    command: list[str], dirs: list[Path], out: Path, name: str = "Allure Report"
+) -> list[str]:
+    """Allure 2 and Allure 3 take the same inputs with different options; Allure 3
+    also gets its configuration file (written here) for the categories."""
     if allure_version(command).startswith("2."):
         return [*command, "generate", "--clean", "-o", str(out), *map(str, dirs)]
-    return [*command, "generate", *map(str, dirs), "--output", str(out)]
+    config = write_allure_config(name, out)
+    argv = [*command, "generate", *map(str, dirs), "--output", str(out)]
+    return [*argv, "--config", str(config)]
 
 
-def build_allure_html(dirs: list[Path], out: Path, extra: list[Path]) -> str:
+def build_allure_html(
+    dirs: list[Path], out: Path, extra: list[Path], name: str = "Allure Report"
+) -> str:
     """Run ``allure generate`` into ``out``; returns a sentence saying what happened."""
     if shutil.which("node") is None:
         return "Allure HTML report not built: Node.js (node) is not installed"
@@ -159,7 +184,7 @@ def build_allure_html(dirs: list[Path], out: Path, extra: list[Path]) -> str:
             "Allure HTML report not built: the npm package 'allure' (or "
             f"'allure-commandline') is not installed; set {ALLURE_ENV} to its path"
         )
-    argv = allure_generate_argv(command, dirs, out)
+    argv = allure_generate_argv(command, dirs, out, name)
     log.info("running %s", argv)
     try:
         done = subprocess.run(

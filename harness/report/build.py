@@ -12,10 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.report import history, html, outputs
-from harness.report.allure_files import build_allure_html, write_allure_files
+from harness.report import history, html, merge, outputs
+from harness.report.allure_files import (
+    ALLURE_CONFIG,
+    build_allure_html,
+    write_allure_files,
+)
 from harness.report.dashboard import Dashboard, build_dashboard
-from harness.report.model import ReportWarning, RunResults
+from harness.report.model import ReportWarning, RunMeta, RunResults
 from harness.report.outcomes import collapse
 from harness.report.reader import read_results
 from harness.report.trends import compute_trends
@@ -25,7 +29,7 @@ log = logging.getLogger(__name__)
 
 LATEST = "latest"
 RESERVED = {LATEST, history.HISTORY_FILE, "index.html", "README.md", "diff"}
-OUTPUT_FILES = ("index.html", "matrix.json", "matrix.md", "junit.xml")
+OUTPUT_FILES = ("index.html", "matrix.json", "matrix.md", "junit.xml", ALLURE_CONFIG)
 OUTPUT_DIRS = ("badges", html.ATTACHMENTS, "allure")
 
 
@@ -55,13 +59,27 @@ def build_report(
     if allure:
         log.info("%s", allure_html(dashboard.results_dirs, run_dir, reports_root))
     _finish_root(reports_root)
+    for line in notices(dashboard):
+        log.warning("%s", line)
     log.info("report of run %s written to %s", run_id, run_dir)
     return run_dir
 
 
+def notices(dashboard: Dashboard) -> list[str]:
+    """What the person reporting must know about the run as a whole."""
+    if not dashboard.missing_shards:
+        return []
+    return [
+        f"run {dashboard.run_id} is incomplete: shard(s) "
+        + ", ".join(dashboard.missing_shards)
+        + " not reported yet"
+    ]
+
+
 def allure_html(results_dirs: list[Path], run_dir: Path, reports_root: Path) -> str:
     """Build Allure's own HTML report into ``run_dir/allure`` when it can be."""
-    return build_allure_html(results_dirs, run_dir / "allure", [reports_root])
+    name = f"Compatibility matrix {run_dir.name}"
+    return build_allure_html(results_dirs, run_dir / "allure", [reports_root], name)
 
 
 def check_run_id(run_id: str) -> str:
@@ -102,10 +120,9 @@ def _started(results: RunResults) -> str:
 def _dashboard(
     results: RunResults, run_id: str, reports_root: Path, size: int
 ) -> Dashboard:
-    cells = collapse(results.attempts, results.meta)
-    verdicts = service_verdicts(cells)
     meta = results.meta
     meta.started = _started(results)
+    new_cells = collapse(results.attempts, meta)
     row = history.RunRow(
         run_id,
         meta.started,
@@ -114,10 +131,22 @@ def _dashboard(
         meta.harness_version,
         meta.hostname,
         meta.ci,
+        tuple(meta.shards),
+        tuple(str(p.resolve()) for p in results.results_dirs),
     )
     with history.open_store(reports_root) as connection:
-        history.record_run(connection, row, cells, verdicts)
+        earlier = history.get_run(connection, run_id)
+        cells = new_cells
+        if earlier is not None:
+            cells = merge.merge_cells(history.run_cells(connection, run_id), cells)
+            meta.engines = merge.merge_engines(
+                history.run_engines(connection, run_id), meta.engines
+            )
+        row = merge.merge_run(earlier, row)
+        verdicts = service_verdicts(cells)
+        history.record_run(connection, row, cells, verdicts, meta.engines)
         trends = compute_trends(connection, run_id, cells, size)
+    _merged_meta(meta, row)
     return build_dashboard(
         Dashboard(
             run_id=run_id,
@@ -128,8 +157,21 @@ def _dashboard(
             warnings=list(results.warnings),
             results_dirs=results.results_dirs,
             generated=datetime.now(UTC).isoformat(timespec="seconds"),
+            earlier_dirs=[
+                d
+                for d in row.results_dirs
+                if Path(d) not in {p.resolve() for p in results.results_dirs}
+            ],
+            missing_shards=merge.missing_shards(row.shards),
         )
     )
+
+
+def _merged_meta(meta: RunMeta, row: history.RunRow) -> None:
+    """The run facts the dashboard shows are those of every report of the run."""
+    meta.started, meta.finished = row.started, row.finished
+    meta.interrupted, meta.hostname, meta.ci = row.interrupted, row.hostname, row.ci
+    meta.shards = list(row.shards)
 
 
 def _prepare(reports_root: Path, run_id: str) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -92,22 +93,30 @@ def diff(
             raise ConfigError(f"no history store at {out / history.HISTORY_FILE}")
         with history.open_store(out) as connection:
             changes = compare.diff_runs(connection, run_a, run_b)
+            engines = compare.engine_pairs(connection, run_a, run_b)
     except ConfigError as error:
         raise _fail(error) from error
     if format is DiffFormat.json:
-        typer.echo(compare.diff_json(run_a, run_b, changes), nl=False)
+        typer.echo(compare.diff_json(run_a, run_b, changes, engines), nl=False)
     elif format is DiffFormat.html:
-        typer.echo(str(write_diff_page(out, run_a, run_b, changes)))
+        typer.echo(str(write_diff_page(out, run_a, run_b, changes, engines)))
     else:
-        typer.echo(compare.diff_text(run_a, run_b, changes), nl=False)
+        typer.echo(compare.diff_text(run_a, run_b, changes, engines), nl=False)
 
 
-def write_diff_page(out: Path, run_a: str, run_b: str, changes: list[Change]) -> Path:
+def write_diff_page(
+    out: Path,
+    run_a: str,
+    run_b: str,
+    changes: list[Change],
+    engines: Sequence[compare.EnginePair] = (),
+) -> Path:
     """Write the HTML diff page under ``<out>/diff/`` and return its path."""
     name = f"{run_a}..{run_b}.html"
     if len(name.encode("utf-8")) > 240:
         name = f"diff-{stable_hash([run_a, run_b])}.html"
     target = out / "diff" / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(compare.diff_html(run_a, run_b, changes), encoding="utf-8")
+    page = compare.diff_html(run_a, run_b, changes, list(engines))
+    target.write_text(page, encoding="utf-8")
     return target

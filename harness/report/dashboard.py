@@ -71,6 +71,9 @@ class Dashboard:
     results_dirs: list[Path]
     generated: str
     grids: list[EngineGrid] = field(default_factory=list)
+    earlier_dirs: list[str] = field(default_factory=list)  # earlier reports' folders
+    missing_shards: list[str] = field(default_factory=list)  # "i/n" not reported
+    shared_labels: set[CellKey] = field(default_factory=set)  # of several cells
 
     @property
     def platforms(self) -> list[str]:
@@ -106,10 +109,19 @@ class Dashboard:
         """Cells marked flaky, in cell order."""
         return [self.cells[key] for key in self.trends.flaky]
 
+    def check_label(self, key: CellKey) -> str:
+        """The check's name, with the parameters only where several cells share
+        the four labels (the harness's own placement parameter repeats them)."""
+        if key.parameters and key.labels_only in self.shared_labels:
+            return f"{key.check} [{key.parameters_text}]"
+        return key.check
+
 
 def build_dashboard(dashboard: Dashboard) -> Dashboard:
     """Fill in the per-engine grids from cells and verdicts."""
     checks: dict[ServiceKey, list[CellResult]] = {}
+    labels = Counter(key.labels_only for key in dashboard.cells)
+    dashboard.shared_labels = {key for key, n in labels.items() if n > 1}
     for key, cell in dashboard.cells.items():
         checks.setdefault(key.service_key, []).append(cell)
     for engine in dashboard.engines:
@@ -126,9 +138,7 @@ def _grid(
         if key.engine != engine:
             continue
         rank = {name: i for i, name in enumerate(CHECK_ORDER)}
-        cells = sorted(
-            checks[key], key=lambda c: (rank.get(c.key.check, 99), c.key.check)
-        )
+        cells = sorted(checks[key], key=lambda c: (rank.get(c.key.check, 99), c.key))
         since = dashboard.trends.since.get(key, dashboard.run_id)
         squares[(key.platform, key.service)] = ServiceView(verdict, since, cells)
     return EngineGrid(

@@ -1,74 +1,45 @@
 """The history store: every reported run's outcomes and verdicts in one SQLite file.
 
-``<reports root>/history.sqlite`` holds three tables a user can query with the
+``<reports root>/history.sqlite`` holds four tables a user can query with the
 ``sqlite3`` shell (see docs/report.md): ``runs``, ``outcomes`` (one row per cell and
-run) and ``verdicts`` (one row per service and run).  Reporting the same run id
-again replaces that run's rows, so shards reported one by one never duplicate.
+run), ``verdicts`` (one row per service and run) and ``engines`` (one row per
+platform, engine and run).  Reporting the same run id again merges that run cell by
+cell (merge.py), so shards reported one by one never duplicate or lose cells.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.errors import ConfigError
+from harness.report import history_schema
 from harness.report.meta import parse_time
 from harness.report.model import (
     CellKey,
     CellResult,
+    EngineInfo,
     Outcome,
     ServiceKey,
     ServiceVerdict,
+    parameters_from_json,
 )
 
 log = logging.getLogger(__name__)
 
 HISTORY_FILE = "history.sqlite"
-SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS store (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id TEXT NOT NULL UNIQUE,
-    started TEXT NOT NULL,
-    started_epoch REAL NOT NULL,
-    finished TEXT,
-    interrupted INTEGER NOT NULL,
-    harness_version TEXT NOT NULL,
-    hostname TEXT NOT NULL,
-    ci TEXT,
-    reported TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outcomes (
-    run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-    platform TEXT NOT NULL,
-    engine TEXT NOT NULL,
-    service TEXT NOT NULL,
-    check_name TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    passed_after_retry INTEGER NOT NULL,
-    message TEXT NOT NULL,
-    PRIMARY KEY (run_id, platform, engine, service, check_name)
-);
-CREATE TABLE IF NOT EXISTS verdicts (
-    run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-    platform TEXT NOT NULL,
-    engine TEXT NOT NULL,
-    service TEXT NOT NULL,
-    verdict TEXT NOT NULL,
-    note TEXT NOT NULL,
-    PRIMARY KEY (run_id, platform, engine, service)
-);
-CREATE INDEX IF NOT EXISTS outcomes_by_cell
-    ON outcomes (platform, engine, service, check_name);
-"""
+SCHEMA_VERSION = history_schema.SCHEMA_VERSION
 RUN_ORDER = "started_epoch, seq"
+RUN_COLUMNS = (
+    "run_id, started, finished, interrupted, harness_version, hostname, ci,"
+    " shards, results_dirs"
+)
 
 
 @dataclass(frozen=True)
@@ -82,34 +53,23 @@ class RunRow:
     harness_version: str
     hostname: str
     ci: str | None
+    shards: tuple[str, ...] = ()
+    results_dirs: tuple[str, ...] = ()
 
 
 @contextmanager
 def open_store(reports_root: Path) -> Iterator[sqlite3.Connection]:
-    """Open (creating when needed) the history store under the reports root."""
+    """Open (creating or converting when needed) the history store under the
+    reports root."""
     reports_root.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(reports_root / HISTORY_FILE)
     try:
         connection.execute("PRAGMA foreign_keys = ON")
-        connection.executescript(SCHEMA)
-        _check_version(connection)
+        history_schema.create(connection)
         with connection:
             yield connection
     finally:
         connection.close()
-
-
-def _check_version(connection: sqlite3.Connection) -> None:
-    row = connection.execute("SELECT value FROM store WHERE key = 'schema'").fetchone()
-    if row is None:
-        connection.execute(
-            "INSERT INTO store VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
-        )
-    elif row[0] != str(SCHEMA_VERSION):
-        raise ConfigError(
-            f"history store schema {row[0]} is not {SCHEMA_VERSION}; "
-            "use a new reports root or convert the file"
-        )
 
 
 def record_run(
@@ -117,27 +77,20 @@ def record_run(
     run: RunRow,
     cells: Mapping[CellKey, CellResult],
     verdicts: list[ServiceVerdict],
+    engines: Sequence[EngineInfo] = (),
 ) -> None:
-    """Store one run, replacing an earlier report of the same run id."""
-    connection.execute("DELETE FROM runs WHERE run_id = ?", (run.run_id,))
-    moment = parse_time(run.started) or datetime.now(UTC)
-    connection.execute(
-        "INSERT INTO runs (run_id, started, started_epoch, finished, interrupted,"
-        " harness_version, hostname, ci, reported) VALUES (?,?,?,?,?,?,?,?,?)",
-        (
-            run.run_id,
-            run.started,
-            moment.timestamp(),
-            run.finished,
-            int(run.interrupted),
-            run.harness_version,
-            run.hostname,
-            run.ci,
-            datetime.now(UTC).isoformat(),
-        ),
-    )
+    """Store one run with all its cells, replacing what was stored for its id.
+
+    A run reported before keeps its place in the run order (its ``seq``); the
+    caller merges an earlier report's cells into ``cells`` first (see merge.py).
+    """
+    _put_run(connection, run)
+    for table in ("outcomes", "verdicts", "engines"):
+        connection.execute(f"DELETE FROM {table} WHERE run_id = ?", (run.run_id,))
     connection.executemany(
-        "INSERT INTO outcomes VALUES (?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO outcomes (run_id, platform, engine, service, check_name,"
+        " outcome, attempts, passed_after_retry, message, parameters, note,"
+        " known_issue) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         [(run.run_id, *key.as_list(), *_cell_row(cell)) for key, cell in cells.items()],
     )
     connection.executemany(
@@ -147,25 +100,123 @@ def record_run(
             for v in verdicts
         ],
     )
+    connection.executemany(
+        "INSERT OR REPLACE INTO engines VALUES (?,?,?,?,?,?,?)",
+        [
+            (run.run_id, e.platform, e.engine, e.version, e.os_build, e.target, e.host)
+            for e in engines
+        ],
+    )
     log.info("history: recorded run %s with %d cells", run.run_id, len(cells))
 
 
-def _cell_row(cell: CellResult) -> tuple[str, int, int, str]:
+def _put_run(connection: sqlite3.Connection, run: RunRow) -> None:
+    moment = parse_time(run.started) or datetime.now(UTC)
+    values = (
+        run.started,
+        moment.timestamp(),
+        run.finished,
+        int(run.interrupted),
+        run.harness_version,
+        run.hostname,
+        run.ci,
+        datetime.now(UTC).isoformat(),
+        json.dumps(list(run.shards)),
+        json.dumps(list(run.results_dirs), ensure_ascii=False),
+        run.run_id,
+    )
+    updated = connection.execute(
+        "UPDATE runs SET started = ?, started_epoch = ?, finished = ?,"
+        " interrupted = ?, harness_version = ?, hostname = ?, ci = ?, reported = ?,"
+        " shards = ?, results_dirs = ? WHERE run_id = ?",
+        values,
+    )
+    if updated.rowcount == 0:
+        connection.execute(
+            "INSERT INTO runs (started, started_epoch, finished, interrupted,"
+            " harness_version, hostname, ci, reported, shards, results_dirs, run_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            values,
+        )
+
+
+def _cell_row(cell: CellResult) -> tuple[str, int, int, str, str, str, str]:
     return (
         cell.outcome.value,
         cell.attempts,
         int(cell.passed_after_retry),
         cell.message,
+        cell.key.parameters_json,
+        cell.note,
+        cell.known_issue,
+    )
+
+
+def run_cells(connection: sqlite3.Connection, run_id: str) -> dict[CellKey, CellResult]:
+    """The cells recorded for one run, without their evidence (history keeps none)."""
+    rows = connection.execute(
+        "SELECT platform, engine, service, check_name, parameters, outcome, attempts,"
+        " passed_after_retry, message, note, known_issue FROM outcomes"
+        " WHERE run_id = ?",
+        (run_id,),
+    )
+    cells = {}
+    for row in rows:
+        key = CellKey.of(row[:4], parameters_from_json(row[4]))
+        cells[key] = CellResult(
+            key=key,
+            outcome=Outcome(row[5]),
+            attempts=row[6],
+            passed_after_retry=bool(row[7]),
+            recorded_message=row[8],
+            note=row[9],
+            known_issue=row[10],
+            from_history=True,
+        )
+    return cells
+
+
+def run_engines(connection: sqlite3.Connection, run_id: str) -> list[EngineInfo]:
+    """What one run recorded about its engines, by platform and engine."""
+    rows = connection.execute(
+        "SELECT platform, engine, version, os_build, target, host FROM engines"
+        " WHERE run_id = ? ORDER BY platform, engine",
+        (run_id,),
+    )
+    return [
+        EngineInfo(row[0], row[1], row[2], row[3], target=row[4], host=row[5])
+        for row in rows
+    ]
+
+
+def get_run(connection: sqlite3.Connection, run_id: str) -> RunRow | None:
+    """One run by id, or None when history has no such run."""
+    row = connection.execute(
+        f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)
+    ).fetchone()
+    return _run_row(row) if row else None
+
+
+def _run_row(row: tuple) -> RunRow:  # type: ignore[type-arg]
+    return RunRow(
+        row[0],
+        row[1],
+        row[2],
+        bool(row[3]),
+        row[4],
+        row[5],
+        row[6],
+        tuple(json.loads(row[7] or "[]")),
+        tuple(json.loads(row[8] or "[]")),
     )
 
 
 def runs(connection: sqlite3.Connection) -> list[RunRow]:
     """Every run in history, oldest first."""
     rows = connection.execute(
-        "SELECT run_id, started, finished, interrupted, harness_version, hostname, ci"
-        f" FROM runs ORDER BY {RUN_ORDER}"
+        f"SELECT {RUN_COLUMNS} FROM runs ORDER BY {RUN_ORDER}"
     ).fetchall()
-    return [RunRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows]
+    return [_run_row(row) for row in rows]
 
 
 def find_run(connection: sqlite3.Connection, run_id: str) -> RunRow:
@@ -181,11 +232,11 @@ def find_run(connection: sqlite3.Connection, run_id: str) -> RunRow:
 def outcomes_of(connection: sqlite3.Connection, run_id: str) -> dict[CellKey, Outcome]:
     """The outcome of every cell recorded for one run."""
     rows = connection.execute(
-        "SELECT platform, engine, service, check_name, outcome FROM outcomes"
-        " WHERE run_id = ?",
+        "SELECT platform, engine, service, check_name, parameters, outcome"
+        " FROM outcomes WHERE run_id = ?",
         (run_id,),
     )
-    return {CellKey(*row[:4]): Outcome(row[4]) for row in rows}
+    return {_key(row[:5]): Outcome(row[5]) for row in rows}
 
 
 def outcome_series(
@@ -195,13 +246,18 @@ def outcome_series(
     series: dict[CellKey, dict[str, Outcome]] = {}
     marks = ",".join("?" * len(run_ids))
     rows = connection.execute(
-        "SELECT run_id, platform, engine, service, check_name, outcome FROM outcomes"
-        f" WHERE run_id IN ({marks})",
+        "SELECT run_id, platform, engine, service, check_name, parameters, outcome"
+        f" FROM outcomes WHERE run_id IN ({marks})",
         run_ids,
     )
     for row in rows:
-        series.setdefault(CellKey(*row[1:5]), {})[row[0]] = Outcome(row[5])
+        series.setdefault(_key(row[1:6]), {})[row[0]] = Outcome(row[6])
     return series
+
+
+def _key(row: tuple) -> CellKey:  # type: ignore[type-arg]
+    """A cell key from (platform, engine, service, check_name, parameters)."""
+    return CellKey.of(row[:4], parameters_from_json(row[4]))
 
 
 def verdict_since(connection: sqlite3.Connection, run_id: str) -> dict[ServiceKey, str]:

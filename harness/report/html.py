@@ -38,8 +38,18 @@ def environment() -> jinja2.Environment:
     env.filters["duration"] = format_duration
     env.filters["attachment_href"] = attachment_href
     env.filters["shown"] = shown
+    env.filters["without_xfail"] = without_xfail
     env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     return env
+
+
+def without_xfail(message: str) -> str:
+    """A failure message without allure's leading ``XFAIL <reason>`` paragraph:
+    the evidence shows the known issue's reason once, above it."""
+    if not message.startswith("XFAIL"):
+        return message
+    _, _, rest = message.partition("\n\n")
+    return rest
 
 
 def format_duration(milliseconds: int | None) -> str:
@@ -79,13 +89,13 @@ def write_index(dashboard: Dashboard, run_dir: Path) -> Path:
 
 
 def copy_attachments(dashboard: Dashboard, folder: Path) -> None:
-    """Copy the attachment files of every cell's deciding attempt into ``folder``."""
+    """Copy the attachment files of every attempt of every cell into ``folder``."""
     for cell in dashboard.cells.values():
-        if cell.attempt is None:
-            continue
-        steps = cell.attempt.steps + cell.attempt.fixtures
-        for item in cell.attempt.attachments + list(_step_attachments(steps)):
-            _copy(item, folder)
+        tries = [*cell.earlier_attempts, *([cell.attempt] if cell.attempt else [])]
+        for attempt in tries:
+            steps = attempt.steps + attempt.fixtures
+            for item in attempt.attachments + _step_attachments(steps):
+                _copy(item, folder)
 
 
 def _step_attachments(steps: list[Step]) -> list[Attachment]:

@@ -2,7 +2,7 @@
 
 Every worker (and every CI shard) writes its own file so that no worker writes a
 shared one; the report merges them: earliest start, latest finish, interrupted when
-any part was, and the union of engines, selected cells and known issues.
+any part was, and the union of engines, shards, selected cells and known issues.
 """
 
 from __future__ import annotations
@@ -57,12 +57,20 @@ def merge_meta(parts: list[dict[str, Any]]) -> RunMeta:
     meta.hostname = ", ".join(
         sorted({str(w.get("hostname") or "") for w in where} - {""})
     )
-    cis = sorted({str(w["ci"]) for w in where if w.get("ci")})
+    cis = sorted({shown_ci(w["ci"]) for w in where if w.get("ci")})
     meta.ci = ", ".join(cis) or None
+    meta.shards = sorted({str(p["shard"]) for p in parts if p.get("shard")})
     meta.engines = _engines(parts)
     meta.selected = _selected(parts)
     meta.known_issues = _known_issues(parts)
     return meta
+
+
+def shown_ci(value: object) -> str:
+    """The CI system's name; a bare flag such as ``CI=true`` (what older metadata
+    recorded) becomes the generic ``CI``."""
+    text = str(value).strip()
+    return "CI" if text.lower() in ("true", "1", "yes") else text
 
 
 def _merged_run_id(parts: list[dict[str, Any]]) -> str:
@@ -103,6 +111,8 @@ def _engines(parts: list[dict[str, Any]]) -> list[EngineInfo]:
                 version=str(item.get("version") or ""),
                 os_build=str(item.get("os_build") or ""),
                 details=dict(item.get("details") or {}),
+                target=str(item.get("target") or ""),
+                host=str(item.get("host") or ""),
             )
             seen.setdefault(
                 (info.platform, info.engine, info.version, info.os_build), info
@@ -115,7 +125,7 @@ def _selected(parts: list[dict[str, Any]]) -> set[CellKey]:
     for part in parts:
         for item in part.get("selected") or []:
             if isinstance(item, list) and len(item) == 4:
-                cells.add(CellKey(*(str(value) for value in item)))
+                cells.add(CellKey.of(str(value) for value in item))
     return cells
 
 
@@ -127,6 +137,6 @@ def _known_issues(parts: list[dict[str, Any]]) -> dict[CellKey, tuple[str, str]]
             if not isinstance(item, dict):
                 continue
             names = ("platform", "engine", "service", "check")
-            key = CellKey(*(str(item.get(name, "")) for name in names))
+            key = CellKey.of(str(item.get(name, "")) for name in names)
             issues[key] = (str(item.get("outcome", "")), str(item.get("reason", "")))
     return issues

@@ -9,8 +9,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+NO_LONGER_REPRODUCES = "known issue no longer reproduces"
 
 
 class Outcome(enum.StrEnum):
@@ -47,32 +50,78 @@ class ServiceKey:
     service: str
 
 
+Parameters = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True, order=True)
 class CellKey:
-    """One (platform, engine, service, check), taken verbatim from the allure labels.
+    """One (platform, engine, service, check), taken verbatim from the allure labels,
+    and the test's parameters in the order allure recorded them.
 
-    The key is a tuple of the four strings, never a joined string, so values with
-    spaces, ``::``, tabs or an empty string stay distinct.
+    The key is a tuple of strings, never a joined string, so values with spaces,
+    ``::``, tabs or an empty string stay distinct.  Two results with the same labels
+    but other parameters (``(x, y)`` and ``(y, x)``, ``x`` and ``""``) are two cells;
+    only results with identical parameters are retries of one cell.
     """
 
     platform: str
     engine: str
     service: str
     check: str
+    parameters: Parameters = ()
+
+    @classmethod
+    def of(cls, labels: Iterable[str], parameters: Parameters = ()) -> CellKey:
+        """A key from the four label values in label order."""
+        platform, engine, service, check = labels
+        return cls(platform, engine, service, check, parameters)
 
     @property
     def service_key(self) -> ServiceKey:
         """The (platform, engine, service) this check belongs to."""
         return ServiceKey(self.platform, self.engine, self.service)
 
+    @property
+    def labels_only(self) -> CellKey:
+        """The key without parameters: what the run metadata selects and what a
+        known issue in matrix.yaml names."""
+        return CellKey(self.platform, self.engine, self.service, self.check)
+
     def as_list(self) -> list[str]:
-        """The four values in label order, for JSON and SQL rows."""
+        """The four label values in label order, for JSON and SQL rows."""
         return [self.platform, self.engine, self.service, self.check]
+
+    def as_dict(self) -> dict[str, object]:
+        """The four labels by name and the parameters as [name, value] pairs, for
+        matrix.json and ``harness diff --format json``."""
+        names = ("platform", "engine", "service", "check")
+        return {
+            **dict(zip(names, self.as_list(), strict=True)),
+            "parameters": [list(pair) for pair in self.parameters],
+        }
+
+    @property
+    def parameters_json(self) -> str:
+        """The parameters as a JSON list of [name, value] pairs (``[]`` for none)."""
+        return json.dumps([list(pair) for pair in self.parameters], ensure_ascii=False)
+
+    @property
+    def parameters_text(self) -> str:
+        """``a='x', b=''`` for people; empty when there are no parameters."""
+        return ", ".join(f"{name}={value}" for name, value in self.parameters)
 
     @property
     def dom_id(self) -> str:
-        """A stable HTML id derived from the four values (safe in any attribute)."""
-        return "cell-" + stable_hash(self.as_list())
+        """A stable HTML id derived from the values (safe in any attribute)."""
+        values = self.as_list()
+        if self.parameters:
+            values.append(self.parameters_json)
+        return "cell-" + stable_hash(values)
+
+
+def parameters_from_json(text: str) -> Parameters:
+    """The inverse of ``CellKey.parameters_json``."""
+    return tuple((str(name), str(value)) for name, value in json.loads(text or "[]"))
 
 
 def stable_hash(values: list[str]) -> str:
@@ -144,11 +193,19 @@ class CellResult:
     attempt: Attempt | None = None
     attempts: int = 0
     passed_after_retry: bool = False
+    earlier_attempts: list[Attempt] = field(default_factory=list)
+    recorded_message: str = ""  # a cell taken from history has no attempt
+    from_history: bool = False  # recorded by an earlier report of the same run
 
     @property
     def message(self) -> str:
         """The failure message of the deciding attempt ("" when none)."""
-        return self.attempt.message if self.attempt else ""
+        return self.attempt.message if self.attempt else self.recorded_message
+
+    @property
+    def no_longer_reproduces(self) -> bool:
+        """A strict known issue that passed: matrix.yaml should drop it."""
+        return self.note.startswith(NO_LONGER_REPRODUCES)
 
     @property
     def first_line(self) -> str:
@@ -186,6 +243,8 @@ class EngineInfo:
     version: str = ""
     os_build: str = ""
     details: dict[str, object] = field(default_factory=dict)
+    target: str = ""  # local, vagrant or inventory
+    host: str = ""  # the name of the machine the platform ran on
 
 
 @dataclass
@@ -211,6 +270,7 @@ class RunMeta:
     selected: set[CellKey] = field(default_factory=set)
     known_issues: dict[CellKey, tuple[str, str]] = field(default_factory=dict)
     files: int = 0
+    shards: list[str] = field(default_factory=list)  # "i/n" of each CI shard read
 
 
 @dataclass

@@ -4,16 +4,24 @@ allure-pytest already marks a failed assertion as ``failed`` and any other excep
 as ``broken``.  On top of that: a strict xfail that reproduced arrives as ``skipped``
 with a message starting ``XFAIL`` and becomes an expected failure; a strict known
 issue that passed arrives as ``failed`` (``XPASS(strict)``) and stays failed with a
-note; retries collapse to the latest attempt by stop time.
+note; retries (results with the same labels and the same parameters) collapse to the
+latest attempt by stop time.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from harness.report.model import Attempt, CellKey, CellResult, Outcome, RunMeta
+from harness.report.model import (
+    NO_LONGER_REPRODUCES,
+    Attempt,
+    CellKey,
+    CellResult,
+    Outcome,
+    RunMeta,
+)
 
-NO_LONGER_REPRODUCES = "known issue no longer reproduces"
+__all__ = ["NO_LONGER_REPRODUCES", "collapse", "outcome_of"]
 STATUS_OUTCOMES = {
     "passed": Outcome.PASSED,
     "failed": Outcome.FAILED,
@@ -56,7 +64,8 @@ def collapse(attempts: list[Attempt], meta: RunMeta) -> dict[CellKey, CellResult
     for attempt in attempts:
         by_cell[attempt.key].append(attempt)
     cells = {key: _cell(key, tries, meta) for key, tries in by_cell.items()}
-    for key in meta.selected - cells.keys():
+    ran = {key.labels_only for key in cells}
+    for key in meta.selected - ran:
         cells[key] = _not_run(key, meta)
     return dict(sorted(cells.items()))
 
@@ -71,7 +80,7 @@ def _cell(key: CellKey, tries: list[Attempt], meta: RunMeta) -> CellResult:
     )
     if after_retry:
         note = _join(note, f"passed after retry ({len(tries)} attempts)")
-    reason = latest.labels.get("known_issue") or meta.known_issues.get(key, ("", ""))[1]
+    reason = latest.labels.get("known_issue") or _declared(key, meta)
     return CellResult(
         key=key,
         outcome=outcome,
@@ -80,11 +89,17 @@ def _cell(key: CellKey, tries: list[Attempt], meta: RunMeta) -> CellResult:
         attempt=latest,
         attempts=len(tries),
         passed_after_retry=after_retry,
+        earlier_attempts=tries[:-1],
     )
 
 
+def _declared(key: CellKey, meta: RunMeta) -> str:
+    """The reason of the known issue matrix.yaml declares for the cell, or ""."""
+    return meta.known_issues.get(key.labels_only, ("", ""))[1]
+
+
 def _not_run(key: CellKey, meta: RunMeta) -> CellResult:
-    reason = meta.known_issues.get(key, ("", ""))[1]
+    reason = _declared(key, meta)
     note = "selected but no result" + (" (interrupted run)" if meta.interrupted else "")
     return CellResult(key=key, outcome=Outcome.NOT_RUN, note=note, known_issue=reason)
 

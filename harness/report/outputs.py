@@ -45,6 +45,11 @@ def matrix_json(d: Dashboard) -> dict[str, Any]:
         "verdicts": [_verdict(d, v) for v in d.verdicts],
         "cells": [_cell(d, cell) for cell in d.cells.values()],
         "changes": {
+            "previous_run": None if d.trends.first_run else d.trends.run_ids[-2],
+            "no_longer_reproduces": [
+                {**key.as_dict(), "known_issue": d.cells[key].known_issue}
+                for key in d.trends.no_longer_reproduces
+            ],
             "newly_failing": [_change(c) for c in d.trends.newly_failing],
             "newly_fixed": [_change(c) for c in d.trends.newly_fixed],
         },
@@ -62,6 +67,7 @@ def _run(d: Dashboard) -> dict[str, Any]:
         "finished": meta.finished,
         "interrupted": meta.interrupted,
         "where": {"hostname": meta.hostname, "ci": meta.ci},
+        "shards": {"reported": meta.shards, "missing": d.missing_shards},
         "results_dirs": [str(p) for p in d.results_dirs],
         "generated": d.generated,
     }
@@ -80,7 +86,7 @@ def _verdict(d: Dashboard, v: ServiceVerdict) -> dict[str, Any]:
 def _cell(d: Dashboard, cell: CellResult) -> dict[str, Any]:
     trend = d.trend(cell.key)
     return {
-        **vars(cell.key),
+        **cell.key.as_dict(),
         "outcome": cell.outcome.value,
         "note": cell.note,
         "known_issue": cell.known_issue or None,
@@ -99,7 +105,7 @@ def _cell(d: Dashboard, cell: CellResult) -> dict[str, Any]:
 
 def _change(change: Change) -> dict[str, Any]:
     return {
-        **vars(change.key),
+        **change.key.as_dict(),
         "before": change.before.value,
         "before_run": change.before_run,
         "after": change.after.value,

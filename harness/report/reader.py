@@ -1,9 +1,9 @@
 """Read allure-results folders: results, fixture containers, attachments, run metadata.
 
 Cells are keyed by the four labels ``platform``, ``engine``, ``service`` and
-``check``, never by parsing test ids.  A file that cannot be used (empty, truncated,
-not JSON, or a result without the four labels) becomes a ReportWarning naming the
-file; the rest of the folder is still read.
+``check`` and by the test's parameters, never by parsing test ids.  A file that
+cannot be used (empty, truncated, not JSON, or a result without the four labels)
+becomes a ReportWarning naming the file; the rest of the folder is still read.
 """
 
 from __future__ import annotations
@@ -109,8 +109,10 @@ def load_json(path: Path) -> Any:
     except UnicodeDecodeError as error:
         raise Unusable(f"not UTF-8 text: {error.reason}") from error
     except json.JSONDecodeError as error:
+        # Some messages already end in "at" ("Unterminated string starting at").
+        where = error.msg.removesuffix(" at")
         raise Unusable(
-            f"corrupt or truncated JSON: {error.msg} at {error.pos}"
+            f"corrupt or truncated JSON: {where} at character {error.pos}"
         ) from error
 
 
@@ -125,7 +127,9 @@ def parse_result(path: Path) -> Attempt:
         raise Unusable("foreign result: no label " + ", ".join(missing))
     details = data.get("statusDetails") or {}
     return Attempt(
-        key=CellKey(*(labels[name] for name in CELL_LABELS)),
+        key=CellKey.of(
+            (labels[name] for name in CELL_LABELS), _parameters(data.get("parameters"))
+        ),
         status=str(data.get("status") or "unknown"),
         message=str(details.get("message") or ""),
         trace=str(details.get("trace") or ""),
@@ -153,6 +157,16 @@ def _labels(raw: Any) -> dict[str, str]:
         if isinstance(name, str) and isinstance(value, str | int | float):
             labels.setdefault(name, str(value))
     return labels
+
+
+def _parameters(raw: Any) -> tuple[tuple[str, str], ...]:
+    """The test's parameters in recorded order; those allure excludes from a test's
+    identity (``excluded: true``) are left out of the key as well."""
+    return tuple(
+        (str(item.get("name", "")), str(item.get("value", "")))
+        for item in _dicts(raw)
+        if not item.get("excluded")
+    )
 
 
 def _dicts(raw: Any) -> list[dict[str, Any]]:

@@ -16,10 +16,12 @@ from harness.report.model import CellKey, CellResult, Outcome, ServiceKey
 
 FAILING = {Outcome.FAILED, Outcome.BROKEN}
 FIXABLE = FAILING | {Outcome.EXPECTED_FAILURE}
-# Outcomes that count when measuring flips: a skip or a missing run says nothing.
-DECIDED = {Outcome.PASSED, Outcome.FAILED, Outcome.BROKEN, Outcome.EXPECTED_FAILURE}
-FLAKY_FLIP_RATE = 0.3
-FLAKY_MIN_RUNS = 3
+# Outcomes that count when measuring flips: the engine's own answers.  A skip or a
+# missing run says nothing, and broken is the harness's or the infrastructure's
+# trouble, so a one-off blip of the lab never makes a cell flaky.
+DECIDED = {Outcome.PASSED, Outcome.FAILED, Outcome.EXPECTED_FAILURE}
+# One change (a clean regression, a fix) is news, not flakiness: it takes two.
+FLAKY_MIN_FLIPS = 2
 
 
 @dataclass
@@ -50,6 +52,12 @@ class Trends:
     since: dict[ServiceKey, str] = field(default_factory=dict)
     newly_failing: list[Change] = field(default_factory=list)
     newly_fixed: list[Change] = field(default_factory=list)
+    no_longer_reproduces: list[CellKey] = field(default_factory=list)
+
+    @property
+    def first_run(self) -> bool:
+        """No earlier run in the window: nothing to compare with."""
+        return len(self.run_ids) < 2
 
     @property
     def flaky(self) -> list[CellKey]:
@@ -78,14 +86,27 @@ def compute_trends(
 def cell_trend(
     outcomes: Mapping[str, Outcome], window: list[str], cell: CellResult
 ) -> CellTrend:
-    """Recent outcomes, flip rate and flakiness of one cell."""
+    """Recent outcomes, flip rate and flakiness of one cell.
+
+    Flaky: it passed after a retry in this run, or its decided outcomes over the
+    window changed at least twice (P,F,P is flaky; P,P,F is a regression; P,P,P,
+    broken is an infrastructure blip).
+    """
     recent = [(run_id, outcomes.get(run_id)) for run_id in window]
-    rate = flip_rate([o for _, o in recent if o is not None])
-    decided = sum(1 for _, o in recent if o in DECIDED)
-    flaky = cell.passed_after_retry or (
-        decided >= FLAKY_MIN_RUNS and rate >= FLAKY_FLIP_RATE
-    )
+    known = [o for _, o in recent if o is not None]
+    rate = flip_rate(known)
+    flaky = cell.passed_after_retry or flips(known) >= FLAKY_MIN_FLIPS
     return CellTrend(recent=recent, flip_rate=rate, flaky=flaky)
+
+
+def flips(outcomes: list[Outcome]) -> int:
+    """How often consecutive decided outcomes differ.
+
+    >>> flips([Outcome.PASSED, Outcome.BROKEN, Outcome.FAILED, Outcome.PASSED])
+    2
+    """
+    decided = [o for o in outcomes if o in DECIDED]
+    return sum(1 for a, b in zip(decided, decided[1:], strict=False) if a != b)
 
 
 def flip_rate(outcomes: list[Outcome]) -> float:
@@ -97,8 +118,7 @@ def flip_rate(outcomes: list[Outcome]) -> float:
     decided = [o for o in outcomes if o in DECIDED]
     if len(decided) < 2:
         return 0.0
-    flips = sum(1 for a, b in zip(decided, decided[1:], strict=False) if a != b)
-    return flips / (len(decided) - 1)
+    return flips(decided) / (len(decided) - 1)
 
 
 def previous_outcomes(
@@ -123,6 +143,9 @@ def _changes(
     previous: Mapping[CellKey, tuple[str, Outcome]],
 ) -> None:
     for key, cell in cells.items():
+        if cell.no_longer_reproduces:
+            trends.no_longer_reproduces.append(key)
+            continue
         if key not in previous:
             continue
         before_run, before = previous[key]

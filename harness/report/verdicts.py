@@ -8,7 +8,7 @@ trouble is never published as "unsupported".
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
 from harness.report.model import (
@@ -31,6 +31,8 @@ RANK = {
     Verdict.PARTIAL: 2,
     Verdict.SUPPORTED: 3,
 }
+# A strict known issue that passed: the check works, matrix.yaml is out of date.
+GONE = "known issue no longer reproduces, remove it from matrix.yaml"
 NOTE_ORDER = (
     Outcome.PASSED,
     Outcome.FAILED,
@@ -83,14 +85,24 @@ def verdict_note(checks: list[CellResult]) -> str:
     Example: ``passed: starts; failed: serves (AssertionError: port 135 in use);
     expected failure: isolated (known issue: Wine has no job objects)``.
     """
-    groups: dict[Outcome, list[str]] = defaultdict(list)
-    for cell in sorted(checks, key=lambda c: c.key.check):
-        groups[cell.outcome].append(_check_text(cell))
-    parts = [f"{o.label}: {', '.join(groups[o])}" for o in NOTE_ORDER if groups[o]]
-    return "; ".join(parts)
+    groups: dict[str, list[str]] = defaultdict(list)
+    names = Counter(cell.key.check for cell in checks)
+    for cell in sorted(checks, key=lambda c: c.key):
+        group = GONE if cell.no_longer_reproduces else cell.outcome.label
+        groups[group].append(_check_text(cell, names[cell.key.check] > 1))
+    order = [GONE, *(o.label for o in NOTE_ORDER)]
+    return "; ".join(f"{g}: {', '.join(groups[g])}" for g in order if groups[g])
 
 
-def _check_text(cell: CellResult) -> str:
+def _check_text(cell: CellResult, with_parameters: bool) -> str:
+    """The check's name (with its parameters when another check shares the name)
+    and why it did not pass."""
+    name = cell.key.check
+    if with_parameters and cell.key.parameters:
+        name += f" [{cell.key.parameters_text}]"
+    if cell.no_longer_reproduces:
+        issue = f"; known issue: {cell.known_issue}" if cell.known_issue else ""
+        return f"{name} (passed{issue})"
     reasons = []
     if cell.outcome is not Outcome.PASSED and cell.first_line:
         reasons.append(cell.first_line)
@@ -101,4 +113,4 @@ def _check_text(cell: CellResult) -> str:
     if cell.outcome is Outcome.EXPECTED_FAILURE and reasons[:1] == [cell.first_line]:
         # The XFAIL message repeats the reason; the note says it once, clearly.
         reasons = reasons[1:]
-    return f"{cell.key.check} ({'; '.join(reasons)})" if reasons else cell.key.check
+    return f"{name} ({'; '.join(reasons)})" if reasons else name

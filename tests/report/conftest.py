@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from .scenarios import (
-    BODIES,
     NOT_RUN,
     AllureRunner,
     Spec,
+    spec_for,
     standard_specs,
     write_meta,
 )
@@ -56,7 +56,7 @@ def make_results(allure_runner: AllureRunner, tmp_path: Path) -> Callable[..., P
     def make(run_id: str, outcomes: dict[tuple[str, ...], str], **meta: Any) -> Path:
         results = tmp_path / f"results-{run_id}"
         specs = [
-            Spec(f"cell_{i}", key[0], key[1], key[2], key[3], body=BODIES[outcome])
+            spec_for(f"cell_{i}", key, outcome)
             for i, (key, outcome) in enumerate(sorted(outcomes.items()))
         ]
         allure_runner.run(specs, results)

@@ -173,3 +173,22 @@ def test_badge_names_never_clash() -> None:
     assert len(set(names.values())) == 4
     assert names[("wine", "win2022")] == "wine-win2022.svg"
     assert all("/" not in name for name in names.values())
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"), [("true", "CI"), ("GitLab CI", "GitLab CI")]
+)
+def test_the_ci_system_is_named_never_true(
+    make_results: Callable[..., Path], tmp_path: Path, recorded: str, shown: str
+) -> None:
+    results = make_results(
+        "ci-1",
+        {("win2022", "wine", "wmi", "starts"): "passed"},
+        where={"hostname": "runner", "ci": recorded},
+    )
+    run_dir = build_report([results], tmp_path / "reports")
+    executor = json.loads((results / "executor.json").read_text())
+    assert (executor["name"], executor["type"]) == (shown, "ci")
+    page = (run_dir / "index.html").read_text(encoding="utf-8")
+    assert f"<th>CI</th><td>{shown}</td>" in page
+    assert ">true<" not in page

@@ -121,7 +121,7 @@ echo "$@" > "{log}"
 @pytest.mark.parametrize(
     ("version", "expected"),
     [
-        ("3.18.0", "generate {results} --output {out}"),
+        ("3.18.0", "generate {results} --output {out} --config {config}"),
         ("2.46.1", "generate --clean -o {out} {results}"),
     ],
 )
@@ -147,7 +147,7 @@ def test_report_runs_allure_generate_with_the_right_options(
     code, out, _ = invoke(cli, "report", results, "-o", tmp_path / "r", "--allure")
     assert code == 0
     out_dir = tmp_path / "r" / "a1" / "allure"
-    assert (
-        log.read_text().split() == expected.format(results=results, out=out_dir).split()
-    )
+    config = out_dir.parent / "allurerc.json"
+    argv = expected.format(results=results, out=out_dir, config=config)
+    assert log.read_text().split() == argv.split()
     assert f"Allure HTML report: {out_dir / 'index.html'}" in out

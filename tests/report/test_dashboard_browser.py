@@ -14,7 +14,14 @@ import pytest
 from harness.report import build_report
 
 from .cdp import Browser
-from .scenarios import WEIRD_ENGINE, WEIRD_PLATFORM, WEIRD_SERVICE
+from .scenarios import (
+    WEIRD_ENGINE,
+    WEIRD_PLATFORM,
+    WEIRD_SERVICE,
+    AllureRunner,
+    Spec,
+    write_meta,
+)
 
 pytest_plugins = ["pytester"]
 
@@ -153,3 +160,90 @@ def test_nothing_is_fetched_from_another_host(dashboard: Browser) -> None:
     urls = dashboard.requested_urls
     assert urls, "the page load itself must be recorded"
     assert all(url.startswith(("file://", "data:")) for url in urls), urls
+
+
+def square_text(browser: Browser, service: str) -> str:
+    return browser.js(
+        "document.querySelector("
+        f'\'section[data-engine="wine"] td[data-service="{service}"]\').innerText'
+    )
+
+
+def test_notes_are_folded_until_asked_for(dashboard: Browser) -> None:
+    assert "why partial" in square_text(dashboard, "rpcss")
+    assert "port 135 is not served" not in square_text(dashboard, "rpcss")
+    dashboard.click('td[data-service="rpcss"] details.note > summary')
+    assert "port 135 is not served" in square_text(dashboard, "rpcss")
+
+
+SERVICES = [
+    "rpcss",
+    "dcom",
+    "iis",
+    "spooler",
+    "eventlog",
+    "schedule",
+    "wmi",
+    "bits",
+    "ordinary",
+]
+LONG_REASON = (
+    "Wine's RPCSS serves its endpoint mapper only locally (ncalrpc, where the "
+    "fresh UUID resolves and the call returns the container's identity); nothing "
+    "listens on TCP 135, so the client machine's mapper lookup is refused"
+)
+
+
+def test_the_grid_fits_a_1400_pixel_window(
+    allure_runner: AllureRunner, tmp_path: Path, browser: Browser
+) -> None:
+    """The default matrix's nine services, each with a long known issue."""
+    specs = [
+        Spec(f"{service}_{check}", "wine-8", engine, service, check)
+        if check != "serves"
+        else Spec(
+            f"{service}_{check}",
+            "wine-8",
+            engine,
+            service,
+            check,
+            body="assert False, 'no listener'",
+            known_issue=LONG_REASON,
+        )
+        for engine in ("wine", "wine-shared")
+        for service in SERVICES
+        for check in ("starts", "serves", "isolated")
+    ]
+    results = tmp_path / "results"
+    allure_runner.run(specs, results)
+    write_meta(results, "wide", specs)
+    run_dir = build_report([results], tmp_path / "reports")
+    browser.open((run_dir / "index.html").as_uri())
+    width = browser.js("window.innerWidth")
+    assert width == 1400
+    overflow = browser.js(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    rights = browser.js(
+        "Array.from(document.querySelectorAll('td.square')).map(td =>"
+        " td.getBoundingClientRect().right)"
+    )
+    assert len(rights) == 18 and max(rights) <= width
+
+
+def test_a_retried_cell_shows_every_attempt(dashboard: Browser) -> None:
+    dashboard.click('td[data-service="spooler"] li:nth-child(2) button.check')
+    panel = "document.querySelector('section.evidence:not([hidden]) "
+    earlier = dashboard.js(panel + "details.attempt.earlier')")
+    assert earlier is not None
+    summary = dashboard.js(panel + "details.attempt.earlier > summary').innerText")
+    assert summary.startswith("Attempt 1 of 2: failed")
+    assert "first try fails" in summary
+    assert dashboard.js(panel + "details.attempt.earlier').open") is False
+    text = dashboard.js(panel + "').innerText")
+    assert "Attempt 2 of 2 (the one that counts)" in text
+    assert "count('spooler') >= 1" not in text  # the trace is folded with it
+    dashboard.click("section.evidence:not([hidden]) details.attempt.earlier > summary")
+    opened = dashboard.js(panel + "details.attempt.earlier').innerText")
+    assert "Failure message" in opened and "AssertionError: first try fails" in opened

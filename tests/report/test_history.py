@@ -12,7 +12,13 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.report import build_report
-from harness.report.compare import diff_html, diff_json, diff_runs, diff_text
+from harness.report.compare import (
+    diff_html,
+    diff_json,
+    diff_runs,
+    diff_text,
+    engine_pairs,
+)
 from harness.report.history import HISTORY_FILE, open_store
 from harness.report.model import CellKey, Outcome
 from harness.report.trends import flip_rate
@@ -80,7 +86,16 @@ def test_the_store_is_plain_sqlite_a_user_can_query(three_runs: Runs) -> None:
 
 def test_newly_failing_and_newly_fixed(three_runs: Runs) -> None:
     _, (first, second, third) = three_runs
-    assert matrix(first)["changes"] == {"newly_failing": [], "newly_fixed": []}
+    assert matrix(first)["changes"] == {
+        "previous_run": None,
+        "no_longer_reproduces": [],
+        "newly_failing": [],
+        "newly_fixed": [],
+    }
+    first_page = (first / "index.html").read_text(encoding="utf-8")
+    assert "No earlier run to compare with" in first_page
+    assert 'id="newly-failing"' not in first_page
+    assert matrix(second)["changes"]["previous_run"] == "n1"
     failing = matrix(second)["changes"]["newly_failing"]
     assert [(c["service"], c["check"], c["after"]) for c in failing] == [
         ("rpcss", "serves", "failed"),
@@ -190,3 +205,185 @@ def test_an_unknown_run_id_lists_the_known_ones(three_runs: Runs) -> None:
 )
 def test_flip_rate(outcomes: list[str], rate: float) -> None:
     assert flip_rate([Outcome(o) for o in outcomes]) == rate
+
+
+def report_series(
+    make_results: Callable[..., Path],
+    root: Path,
+    outcomes: list[str],
+    key: tuple[str, ...] = A,
+) -> dict[str, Any]:
+    """Report one run per outcome of ``key``; matrix.json of the last run."""
+    for number, outcome in enumerate(outcomes, start=1):
+        results = make_results(f"r{number}", {key: outcome}, started=started(number))
+        run_dir = build_report([results], root)
+    return matrix(run_dir)
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "flaky"),
+    [
+        (["passed", "passed", "failed"], False),  # a clean regression
+        (["passed", "passed", "passed", "broken"], False),  # an infrastructure blip
+        (["passed", "broken", "passed", "broken"], False),  # the lab, not the engine
+        (["passed", "failed", "failed"], False),
+        (["passed", "failed", "passed"], True),
+        (["failed", "passed", "broken", "failed"], True),
+    ],
+)
+def test_flaky_takes_two_flips_of_the_engine_s_own_answers(
+    make_results: Callable[..., Path],
+    tmp_path: Path,
+    outcomes: list[str],
+    flaky: bool,
+) -> None:
+    data = report_series(make_results, tmp_path / "reports", outcomes)
+    assert cell_of(data, A)["flaky"] is flaky
+
+
+def test_a_regression_is_newly_failing_and_not_flaky(
+    make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    data = report_series(
+        make_results, tmp_path / "reports", ["passed", "passed", "failed"]
+    )
+    assert [c["check"] for c in data["changes"]["newly_failing"]] == ["starts"]
+    assert cell_of(data, A)["flaky"] is False
+
+
+def test_a_known_issue_that_no_longer_reproduces_has_its_own_list(
+    make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    data = report_series(
+        make_results, tmp_path / "reports", ["expected_failure", "xpass"]
+    )
+    changes = data["changes"]
+    assert changes["newly_failing"] == []
+    assert [
+        (c["check"], c["known_issue"]) for c in changes["no_longer_reproduces"]
+    ] == [("starts", "Wine lacks the endpoint mapper")]
+    page = (tmp_path / "reports" / "r2" / "index.html").read_text(encoding="utf-8")
+    top = page.index('id="no-longer-reproduces"')
+    assert top < page.index("Since the previous run")
+    assert "remove them from matrix.yaml" in page
+    note = data["verdicts"][0]["note"]
+    assert note.startswith("known issue no longer reproduces, remove it from matrix")
+    assert "starts (passed; known issue: Wine lacks the endpoint mapper)" in note
+
+
+def test_a_late_shard_is_merged_into_its_run(
+    make_results: Callable[..., Path],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    root = tmp_path / "reports"
+    first = make_results("sA", {A: "passed", B: "failed"}, shard="1/3")
+    second = make_results("sB", {C: "passed", B: "passed"}, shard="3/3")
+    build_report([first], root, run_id="nightly")
+    run_dir = build_report([second], root, run_id="nightly")
+    data = matrix(run_dir)
+    outcomes = {tuple(c[n] for n in NAMES): c["outcome"] for c in data["cells"]}
+    assert outcomes == {A: "passed", B: "passed", C: "passed"}
+    assert data["run"]["shards"] == {"reported": ["1/3", "3/3"], "missing": ["2/3"]}
+    assert "shard(s) 2/3 not reported yet" in caplog.text
+    page = (run_dir / "index.html").read_text(encoding="utf-8")
+    assert 'id="incomplete"' in page and "2/3" in page
+    assert "Recorded by an earlier report of this run" in page
+    with sqlite3.connect(root / HISTORY_FILE) as connection:
+        rows = connection.execute("SELECT COUNT(*) FROM outcomes").fetchone()
+        runs = connection.execute("SELECT COUNT(*) FROM runs").fetchone()
+    assert rows == (3,) and runs == (1,)
+
+
+def test_all_shards_reported_is_no_warning(
+    make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = tmp_path / "reports"
+    build_report([make_results("x1", {A: "passed"}, shard="1/2")], root, run_id="n")
+    run_dir = build_report(
+        [make_results("x2", {B: "passed"}, shard="2/2")], root, run_id="n"
+    )
+    assert matrix(run_dir)["run"]["shards"]["missing"] == []
+    assert 'id="incomplete"' not in (run_dir / "index.html").read_text()
+
+
+NAMES = ("platform", "engine", "service", "check")
+
+
+def engine(version: str, host: str) -> dict[str, Any]:
+    return {
+        "platform": "win2022",
+        "engine": "wine",
+        "version": version,
+        "os_build": "",
+        "target": "vagrant",
+        "host": host,
+        "details": {},
+    }
+
+
+def test_diff_shows_both_runs_engine_versions_and_links(
+    make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = tmp_path / "reports"
+    for run_id, version, outcome in (("b1", "8.0", "failed"), ("b2", "9.0", "passed")):
+        meta = {"engines": [engine(version, f"host-{run_id}")]}
+        build_report([make_results(run_id, {A: outcome}, **meta)], root)
+    with open_store(root) as connection:
+        changes = diff_runs(connection, "b1", "b2")
+        engines = engine_pairs(connection, "b1", "b2")
+        stored = connection.execute(
+            "SELECT run_id, version, os_build, target, host FROM engines"
+            " ORDER BY run_id"
+        ).fetchall()
+    assert stored == [
+        ("b1", "8.0", "", "vagrant", "host-b1"),
+        ("b2", "9.0", "", "vagrant", "host-b2"),
+    ]
+    page = diff_html("b1", "b2", changes, engines)
+    assert 'href="../b1/index.html"' in page and 'href="../b2/index.html"' in page
+    assert "8.0" in page and "9.0" in page and 'class="changed"' in page
+    assert "engine wine on win2022: 8.0 -> 9.0" in diff_text(
+        "b1", "b2", changes, engines
+    )
+    data = json.loads(diff_json("b1", "b2", changes, engines))
+    assert data["engines"][0]["run_b"]["version"] == "9.0"
+
+
+SCHEMA_1 = """
+CREATE TABLE store (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO store VALUES ('schema', '1');
+CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL UNIQUE,
+    started TEXT NOT NULL, started_epoch REAL NOT NULL, finished TEXT,
+    interrupted INTEGER NOT NULL, harness_version TEXT NOT NULL,
+    hostname TEXT NOT NULL, ci TEXT, reported TEXT NOT NULL);
+CREATE TABLE outcomes (run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    platform TEXT NOT NULL, engine TEXT NOT NULL, service TEXT NOT NULL,
+    check_name TEXT NOT NULL, outcome TEXT NOT NULL, attempts INTEGER NOT NULL,
+    passed_after_retry INTEGER NOT NULL, message TEXT NOT NULL,
+    PRIMARY KEY (run_id, platform, engine, service, check_name));
+CREATE TABLE verdicts (run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    platform TEXT NOT NULL, engine TEXT NOT NULL, service TEXT NOT NULL,
+    verdict TEXT NOT NULL, note TEXT NOT NULL,
+    PRIMARY KEY (run_id, platform, engine, service));
+INSERT INTO runs VALUES (1, 'old', '2026-10-01T01:00:00+00:00', 1790000000, NULL, 0,
+    '0.1.0', 'vm', NULL, '2026-10-01T02:00:00+00:00');
+INSERT INTO outcomes VALUES ('old', 'win2022', 'wine', 'rpcss', 'starts', 'failed',
+    1, 0, 'boom');
+"""
+
+
+def test_a_schema_1_store_is_converted_and_keeps_its_runs(
+    make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = tmp_path / "reports"
+    root.mkdir()
+    with sqlite3.connect(root / HISTORY_FILE) as connection:
+        connection.executescript(SCHEMA_1)
+    run_dir = build_report([make_results("new", {A: "passed"})], root)
+    data = matrix(run_dir)
+    assert [h["outcome"] for h in cell_of(data, A)["history"]] == ["failed", "passed"]
+    assert [c["before_run"] for c in data["changes"]["newly_fixed"]] == ["old"]
+    with sqlite3.connect(root / HISTORY_FILE) as connection:
+        schema = connection.execute("SELECT value FROM store").fetchone()
+    assert schema == ("2",)

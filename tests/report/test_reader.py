@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.report.model import CellKey
+from harness.report.model import CellKey, Outcome
+from harness.report.outcomes import collapse
 from harness.report.reader import read_results
 
 from .scenarios import (
@@ -46,7 +47,9 @@ def test_keys_and_dom_ids_are_stable_and_distinct(standard_results: Path) -> Non
 def test_bad_and_foreign_files_are_named_and_skipped(standard_results: Path) -> None:
     run = read_results([standard_results])
     problems = {Path(w.file).name: w.problem for w in run.warnings}
-    assert problems["deadbeef-result.json"].startswith("corrupt or truncated JSON")
+    assert problems["deadbeef-result.json"] == (
+        "corrupt or truncated JSON: Unterminated string starting at character 14"
+    )
     assert problems["0000-result.json"] == "empty file"
     assert problems["notes.txt"].startswith("foreign file")
     foreign = [p for p in problems.values() if p.startswith("foreign result")]
@@ -117,3 +120,28 @@ def test_an_attachment_outside_the_folder_is_refused(
     crafted_attempt = next(a for a in run.attempts if a.file == result)
     assert crafted_attempt.attachments[0].missing
     assert crafted_attempt.attachments[0].text is None
+
+
+def test_results_differing_only_in_parameters_stay_separate_cells(
+    allure_runner: AllureRunner, tmp_path: Path
+) -> None:
+    """Order and the empty string matter: four collected tests, four cells."""
+    results = tmp_path / "results"
+    spec = Spec(
+        "pairs",
+        "win2022",
+        "wine",
+        "wmi",
+        "starts",
+        args="a, b",
+        parametrize="('a', 'b'), [('x', 'y'), ('y', 'x'), ('x', ''), ('', 'x')]",
+        body="assert (a, b) != ('y', 'x'), 'swapped'",
+    )
+    allure_runner.run([spec], results).assert_outcomes(passed=3, failed=1)
+    run = read_results([results])
+    cells = collapse(run.attempts, run.meta)
+    assert len(cells) == 4
+    assert all(cell.attempts == 1 for cell in cells.values())
+    failed = [key for key, cell in cells.items() if cell.outcome is Outcome.FAILED]
+    assert [key.parameters for key in failed] == [(("a", "'y'"), ("b", "'x'"))]
+    assert len({key.dom_id for key in cells}) == 4
