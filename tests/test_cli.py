@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -104,6 +105,42 @@ def test_bad_filter_and_bad_matrix_exit_2_with_the_reason(project):
     assert "matrix.yaml:3: platforms.wine-8.os" in " ".join(result.stderr.split())
 
 
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("env", "args", "expected"),
+    [
+        ({"HARNESS_POOL": "abc"}, (), "HARNESS_POOL='abc'; allowed values: a whole"),
+        ({"HARNESS_AGENT": "no"}, (), "HARNESS_AGENT='no'; allowed values: 0, 1"),
+        ({"HARNESS_LOG": "LOUD"}, (), "HARNESS_LOG='LOUD'; allowed values: DEBUG,"),
+        ({}, ("--service", ""), "--service '' is not in the matrix; allowed"),
+        ({}, ("--engine", "wine,"), "--engine '' is not in the matrix; allowed"),
+    ],
+)
+def test_bad_environment_and_empty_filters_are_usage_errors(
+    project, env, args, expected
+):
+    write_cases(project, PASSING)
+    result = subprocess.run(
+        [*HARNESS, "run", "--matrix", str(project / "matrix.yaml"), "--cases",
+         str(project / "cases"), "--reports", str(project / "reports"), *args],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, **env},
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (project / "reports").exists() or not any(
+        (project / "reports").iterdir()
+    ), "a refused run left a reports folder"
+
+
+def test_an_empty_shard_says_how_many_shards_the_selection_allows(project):
+    write_cases(project, PASSING)
+    result = run_in(project, "--shard", "3/3")
+    assert result.returncode == 5
+    assert "--shard 3/3 holds no cell: the selection has 1 " in result.stderr
+    assert "use at most 1 shards" in result.stderr
+
+
 def test_list_prints_cells_as_json_in_stable_order(project):
     result = harness(
         "list",
@@ -156,3 +193,7 @@ def test_the_ordinary_service_on_local_wine_end_to_end(tmp_path, private_state):
     host = socket.gethostname()
     assert where == {("wine", "local", host, ""), ("wine-shared", "local", host, "")}
     assert list(private_state.iterdir()) == [], "the run left state behind"
+    # every command of the run is in its log, with host, argv, exit code, duration
+    logged = (run_dir / "harness.log").read_text()
+    assert re.search(r"INFO harness\.transports: c1: probe scm query HarnessDup "
+                     r"-> exit 0 in \d+\.\d{3}s", logged), logged[-2000:]  # fmt: skip
