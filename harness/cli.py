@@ -341,11 +341,13 @@ def _watch(
 ) -> None:
     """A bar of finished cells with the count of each outcome so far, and the
     cell that finished last (its service, check and placement)."""
+    # A log (no terminal) is 80 columns wide: the counts fit, the last cell not.
+    last = "  {task.fields[last]}" if console.is_terminal else ""
     columns = (
         TextColumn("{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=30),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[counts]}  {task.fields[last]}"),
+        TextColumn("{task.fields[counts]}" + last),
     )
     counts: dict[str, int] = {}
     with Progress(*columns, console=console, disable=not show, transient=False) as bar:
