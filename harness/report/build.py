@@ -51,8 +51,11 @@ def build_report(
         raise ConfigError(f"history size must be at least 1, not {history_size}")
     results = read_results([Path(p) for p in results_dirs])
     run_id = check_run_id(run_id or results.meta.run_id or default_run_id(results))
-    run_dir = _prepare(reports_root, run_id)
+    run_dir = _run_folder(reports_root, run_id)
+    # History first: when the store cannot be used, an earlier report of this run
+    # is still there, untouched.
     dashboard = _dashboard(results, run_id, reports_root, history_size)
+    _remove_outputs(run_dir)
     for problem in write_allure_files(dashboard):
         dashboard.warnings.append(ReportWarning("allure files", problem))
     _render(dashboard, run_dir)
@@ -174,23 +177,28 @@ def _merged_meta(meta: RunMeta, row: history.RunRow) -> None:
     meta.shards = list(row.shards)
 
 
-def _prepare(reports_root: Path, run_id: str) -> Path:
-    """The run folder with the outputs of an earlier report of this run removed.
-
-    ``harness run`` keeps the run's own files there too (allure-results, logs), so
-    only what the report writes is ever removed.
-    """
+def _run_folder(reports_root: Path, run_id: str) -> Path:
+    """The run folder, made when missing; ConfigError when the name is taken by
+    something else."""
     run_dir = reports_root / run_id
     if run_dir.is_symlink() or (run_dir.exists() and not run_dir.is_dir()):
         raise ConfigError(f"{run_dir} exists and is not a report folder")
     run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def _remove_outputs(run_dir: Path) -> None:
+    """Remove what an earlier report of this run wrote into its folder.
+
+    ``harness run`` keeps the run's own files there too (allure-results, logs), so
+    only what the report writes is ever removed.
+    """
     ours = (run_dir / "matrix.json").is_file()
     for name in OUTPUT_FILES:
         (run_dir / name).unlink(missing_ok=True)
     for name in OUTPUT_DIRS:
         if ours and (run_dir / name).is_dir() and not (run_dir / name).is_symlink():
             shutil.rmtree(run_dir / name)
-    return run_dir
 
 
 def _render(dashboard: Dashboard, run_dir: Path) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.report import history_schema
 from harness.report.meta import parse_time
 from harness.report.model import (
@@ -57,17 +57,46 @@ class RunRow:
     results_dirs: tuple[str, ...] = ()
 
 
+class HistoryError(HarnessError):
+    """The history store cannot be read or written; the message names the file and
+    says what to do.  Infrastructure trouble, not a mistake in the command."""
+
+
+# SQLite's own codes for a file that is not (or no longer) a sound database.
+DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
+
+
+def store_error(path: Path, error: sqlite3.Error) -> HistoryError:
+    """The HistoryError for an SQLite error on the store at ``path``."""
+    if getattr(error, "sqlite_errorname", "") in DAMAGED:
+        return HistoryError(
+            f"the history store {path} is damaged ({error}): move it aside "
+            f"(mv {path} {path}.damaged) to start a new history, or put back a good "
+            "copy, then report again"
+        )
+    return HistoryError(
+        f"the history store {path} cannot be used ({error}): check that the file "
+        "and its folder can be read and written, then report again"
+    )
+
+
 @contextmanager
 def open_store(reports_root: Path) -> Iterator[sqlite3.Connection]:
     """Open (creating or converting when needed) the history store under the
-    reports root."""
+    reports root; every SQLite error on it becomes a HistoryError."""
+    path = reports_root / HISTORY_FILE
     reports_root.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(reports_root / HISTORY_FILE)
+    try:
+        connection = sqlite3.connect(path)
+    except sqlite3.Error as error:
+        raise store_error(path, error) from error
     try:
         connection.execute("PRAGMA foreign_keys = ON")
         history_schema.create(connection)
         with connection:
             yield connection
+    except sqlite3.Error as error:
+        raise store_error(path, error) from error
     finally:
         connection.close()
 
