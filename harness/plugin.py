@@ -86,6 +86,7 @@ class HarnessPlugin:
         self._run_id: str | None = None
         self.collection_errors: list[str] = []
         self.xpass = StrictXpassMessages()
+        self.deselected: set[matrix.Cell] = set()  # by -k, -m or node ids
 
     @property
     def is_worker(self) -> bool:
@@ -204,6 +205,11 @@ class HarnessPlugin:
             config.hook.pytest_deselected(items=dropped)
             gone = {id(i) for i in dropped}
             items[:] = [i for i in items if id(i) not in gone]
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """Cells that pytest's own options (-k, -m, --deselect) left out: the
+        report shows them as not selected, not as checks that vanished."""
+        self.deselected.update(c for c in map(_item_cell, items) if c is not None)
 
     # --- outcomes --------------------------------------------------------------------
 
@@ -324,11 +330,36 @@ class HarnessPlugin:
             "shard": self.config.getoption("shard"),
             "engines": infos,
             "selected": [dataclasses.astuple(c) for c in self._selected or []],
+            "matrix_checks": [dataclasses.astuple(c) for c in self._matrix_checks()],
+            "deselected": [dataclasses.astuple(c) for c in sorted(self.deselected)],
             "known_issues": [i.model_dump() for i in self.matrix.known_issues],
         }
         Path(folder).mkdir(parents=True, exist_ok=True)
         name = f"harness-meta-{uuid.uuid4().hex}.json"
         (Path(folder) / name).write_text(json.dumps(meta, indent=1))
+
+    def _matrix_checks(self) -> list[matrix.Cell]:
+        """Every cell of the matrix in the (platform, engine, service) groups the
+        selection touches: a verdict is about all of a service's checks, so the
+        report must know those that filters or the shard left out."""
+        groups = {(c.platform, c.engine, c.service) for c in self._selected or []}
+        return [
+            c
+            for c in matrix.expand(self.matrix)
+            if (c.platform, c.engine, c.service) in groups
+        ]
+
+
+def _item_cell(item: pytest.Item) -> matrix.Cell | None:
+    """The cell a collected test is, or None for a test that is not a cell."""
+    callspec = getattr(item, "callspec", None)
+    placement = callspec.params.get("placement") if callspec else None
+    service = getattr(getattr(item, "module", None), "SERVICE", None)
+    function = getattr(item, "function", None)
+    if not isinstance(placement, Placement) or service is None or function is None:
+        return None
+    check = function.__name__.removeprefix("test_")
+    return matrix.Cell(placement.platform, placement.engine, service, check)
 
 
 def _without_group(nodeid: str) -> str:

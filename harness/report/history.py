@@ -119,13 +119,14 @@ def record_run(
     connection.executemany(
         "INSERT INTO outcomes (run_id, platform, engine, service, check_name,"
         " outcome, attempts, passed_after_retry, message, parameters, note,"
-        " known_issue) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " known_issue, selected) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(run.run_id, *key.as_list(), *_cell_row(cell)) for key, cell in cells.items()],
     )
     connection.executemany(
-        "INSERT INTO verdicts VALUES (?,?,?,?,?,?)",
+        "INSERT INTO verdicts (run_id, platform, engine, service, verdict, note,"
+        " complete) VALUES (?,?,?,?,?,?,?)",
         [
-            (run.run_id, v.key.platform, v.key.engine, v.key.service, v.verdict, v.note)
+            (run.run_id, *vars(v.key).values(), v.verdict, v.note, int(v.complete))
             for v in verdicts
         ],
     )
@@ -169,7 +170,7 @@ def _put_run(connection: sqlite3.Connection, run: RunRow) -> None:
         )
 
 
-def _cell_row(cell: CellResult) -> tuple[str, int, int, str, str, str, str]:
+def _cell_row(cell: CellResult) -> tuple[str, int, int, str, str, str, str, int]:
     return (
         cell.outcome.value,
         cell.attempts,
@@ -178,6 +179,7 @@ def _cell_row(cell: CellResult) -> tuple[str, int, int, str, str, str, str]:
         cell.key.parameters_json,
         cell.note,
         cell.known_issue,
+        int(cell.selected),
     )
 
 
@@ -185,7 +187,7 @@ def run_cells(connection: sqlite3.Connection, run_id: str) -> dict[CellKey, Cell
     """The cells recorded for one run, without their evidence (history keeps none)."""
     rows = connection.execute(
         "SELECT platform, engine, service, check_name, parameters, outcome, attempts,"
-        " passed_after_retry, message, note, known_issue FROM outcomes"
+        " passed_after_retry, message, note, known_issue, selected FROM outcomes"
         " WHERE run_id = ?",
         (run_id,),
     )
@@ -201,6 +203,7 @@ def run_cells(connection: sqlite3.Connection, run_id: str) -> dict[CellKey, Cell
             note=row[9],
             known_issue=row[10],
             from_history=True,
+            selected=bool(row[11]),
         )
     return cells
 
@@ -291,7 +294,10 @@ def _key(row: tuple) -> CellKey:  # type: ignore[type-arg]
 
 def verdict_since(connection: sqlite3.Connection, run_id: str) -> dict[ServiceKey, str]:
     """Per service of ``run_id``, the first run of the unbroken streak of runs (up
-    to ``run_id``) that gave it the same verdict; runs without it do not break it.
+    to ``run_id``) that gave it the same verdict.  Runs without it, or whose
+    verdict is not complete (some check not run: a filtered, sharded or
+    interrupted run), neither break nor start a streak; such a verdict of
+    ``run_id`` itself holds since ``run_id``.
 
     The verdict table is read once without a join or sort (plain tuples, ordered
     in Python by run position): with 1,000 runs of 100 services this is the
@@ -300,18 +306,20 @@ def verdict_since(connection: sqlite3.Connection, run_id: str) -> dict[ServiceKe
     position = {run.run_id: n for n, run in enumerate(runs(connection))}
     limit = position[run_id]
     streaks: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
+    current: dict[tuple[str, str, str], bool] = {}
     rows = connection.execute(
-        "SELECT platform, engine, service, verdict, run_id FROM verdicts"
+        "SELECT platform, engine, service, verdict, run_id, complete FROM verdicts"
     )
-    for platform, engine, service, verdict, row_run in rows:
-        n = position[row_run]
-        if n <= limit:
-            streaks.setdefault((platform, engine, service), []).append((n, verdict))
+    for platform, engine, service, verdict, row_run, complete in rows:
+        n, key = position[row_run], (platform, engine, service)
+        if n == limit:
+            current[key] = bool(complete)
+        if n <= limit and complete:
+            streaks.setdefault(key, []).append((n, verdict))
     order = list(position)
     return {
-        ServiceKey(*key): order[_streak_start(entries)]
-        for key, entries in streaks.items()
-        if any(n == limit for n, _ in entries)
+        ServiceKey(*key): order[_streak_start(streaks[key])] if complete else run_id
+        for key, complete in current.items()
     }
 
 

@@ -61,7 +61,9 @@ def merge_meta(parts: list[dict[str, Any]]) -> RunMeta:
     meta.ci = ", ".join(cis) or None
     meta.shards = sorted({str(p["shard"]) for p in parts if p.get("shard")})
     meta.engines = _engines(parts)
-    meta.selected = _selected(parts)
+    meta.selected = _cells(parts, "selected")
+    meta.matrix_checks = _cells(parts, "matrix_checks")
+    meta.deselected = _cells(parts, "deselected")
     meta.known_issues = _known_issues(parts)
     return meta
 
@@ -120,10 +122,12 @@ def _engines(parts: list[dict[str, Any]]) -> list[EngineInfo]:
     return sorted(seen.values(), key=lambda e: (e.platform, e.engine, e.version))
 
 
-def _selected(parts: list[dict[str, Any]]) -> set[CellKey]:
+def _cells(parts: list[dict[str, Any]], name: str) -> set[CellKey]:
+    """The union of one list of cells, ``[platform, engine, service, check]``
+    each, over every part."""
     cells: set[CellKey] = set()
     for part in parts:
-        for item in part.get("selected") or []:
+        for item in part.get(name) or []:
             if isinstance(item, list) and len(item) == 4:
                 cells.add(CellKey.of(str(value) for value in item))
     return cells

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 NO_LONGER_REPRODUCES = "known issue no longer reproduces"
+NOT_SELECTED = "not selected in this run"
 
 
 class Outcome(enum.StrEnum):
@@ -196,11 +197,22 @@ class CellResult:
     earlier_attempts: list[Attempt] = field(default_factory=list)
     recorded_message: str = ""  # a cell taken from history has no attempt
     from_history: bool = False  # recorded by an earlier report of the same run
+    # False for a check of the matrix that the run's filters, shard or a pytest
+    # option (-k) left out: it is "not run", and its service's verdict unknown.
+    selected: bool = True
 
     @property
     def message(self) -> str:
         """The failure message of the deciding attempt ("" when none)."""
         return self.attempt.message if self.attempt else self.recorded_message
+
+    @property
+    def shown(self) -> tuple[str, str]:
+        """(style token, words) of the outcome as the pages show it: a check the
+        run left out is "not selected" rather than plainly "not run"."""
+        if not self.selected:
+            return self.outcome.value, "not selected"
+        return self.outcome.value, self.outcome.label
 
     @property
     def no_longer_reproduces(self) -> bool:
@@ -232,6 +244,9 @@ class ServiceVerdict:
     verdict: Verdict
     note: str
     checks: dict[str, Outcome]
+    # Every check of the matrix for the service has an outcome in this run (none
+    # is "not run").  Only such verdicts start or break a "since" streak.
+    complete: bool = True
 
 
 @dataclass
@@ -268,6 +283,10 @@ class RunMeta:
     ci: str | None = None
     engines: list[EngineInfo] = field(default_factory=list)
     selected: set[CellKey] = field(default_factory=set)
+    # Every check of the matrix in the (platform, engine, service) groups the run
+    # selected from, and the cells a pytest option (-k, -m) deselected.
+    matrix_checks: set[CellKey] = field(default_factory=set)
+    deselected: set[CellKey] = field(default_factory=set)
     known_issues: dict[CellKey, tuple[str, str]] = field(default_factory=dict)
     files: int = 0
     shards: list[str] = field(default_factory=list)  # "i/n" of each CI shard read

@@ -14,6 +14,7 @@ from collections import defaultdict
 
 from harness.report.model import (
     NO_LONGER_REPRODUCES,
+    NOT_SELECTED,
     Attempt,
     CellKey,
     CellResult,
@@ -58,15 +59,29 @@ def _first_line(text: str) -> str:
 
 
 def collapse(attempts: list[Attempt], meta: RunMeta) -> dict[CellKey, CellResult]:
-    """One CellResult per cell: the latest attempt wins; selected cells without any
-    attempt are ``not run``."""
+    """One CellResult per cell: the latest attempt wins; cells without any attempt
+    are ``not run``: selected ones (a check that vanished, an interrupted run) and
+    the other checks of the matrix for the services the run touched (left out by
+    its filters, its shard or a pytest option such as -k).
+
+    Metadata without ``matrix_checks`` (written before the harness recorded it)
+    names no left-out check, so a filtered run's verdicts then cover only the
+    checks it ran.
+    """
     by_cell: dict[CellKey, list[Attempt]] = defaultdict(list)
     for attempt in attempts:
         by_cell[attempt.key].append(attempt)
     cells = {key: _cell(key, tries, meta) for key, tries in by_cell.items()}
     ran = {key.labels_only for key in cells}
-    for key in meta.selected - ran:
+    chosen = meta.selected - meta.deselected
+    for key in chosen - ran:
         cells[key] = _not_run(key, meta)
+    # Only services the run checked at all: -k may leave out a whole service.
+    services = {key.service_key for key in chosen | ran}
+    left_out = (meta.matrix_checks - meta.selected) | meta.deselected
+    for key in left_out - ran:
+        if key.service_key in services:
+            cells[key] = _not_selected(key, meta)
     return dict(sorted(cells.items()))
 
 
@@ -102,6 +117,17 @@ def _not_run(key: CellKey, meta: RunMeta) -> CellResult:
     reason = _declared(key, meta)
     note = "selected but no result" + (" (interrupted run)" if meta.interrupted else "")
     return CellResult(key=key, outcome=Outcome.NOT_RUN, note=note, known_issue=reason)
+
+
+def _not_selected(key: CellKey, meta: RunMeta) -> CellResult:
+    how = " (deselected by a pytest option)" if key in meta.deselected else ""
+    return CellResult(
+        key=key,
+        outcome=Outcome.NOT_RUN,
+        note=NOT_SELECTED + how,
+        known_issue=_declared(key, meta),
+        selected=False,
+    )
 
 
 def _join(*parts: str) -> str:
