@@ -32,6 +32,7 @@ import allure_commons
 import pytest
 
 from harness import __version__, cleanup, matrix, services
+from harness.allure_interrupted import InterruptedResults
 from harness.allure_xpass import StrictXpassMessages, xpass_message
 from harness.errors import ConfigError, HarnessError
 from harness.lab import Lab, Placement, Suite
@@ -86,6 +87,8 @@ class HarnessPlugin:
         self._run_id: str | None = None
         self.collection_errors: list[str] = []
         self.xpass = StrictXpassMessages()
+        self.stopped = InterruptedResults()
+        self._called: str | None = None  # node id of the last test that had a call
         self.deselected: set[matrix.Cell] = set()  # by -k, -m or node ids
 
     @property
@@ -224,10 +227,24 @@ class HarnessPlugin:
                 placement = item.callspec.params["placement"]  # type: ignore[attr-defined]
                 report.user_properties.append(("harness_platform", placement.platform))
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: Any):
+        """A cell stopped by Ctrl-C, SIGTERM or pytest.exit before its check had an
+        outcome gets its labels in allure all the same (allure_interrupted.py)."""
+        try:
+            return (yield)
+        except (KeyboardInterrupt, pytest.exit.Exception) as stop:
+            if _item_cell(item) is not None and self._called != item.nodeid:
+                self.stopped.stopped(item, stop)
+            raise
+
     def pytest_runtest_logstart(self) -> None:
         self.xpass.saw(None)
+        self._called = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            self._called = report.nodeid
         if report.when == "call" and report.failed:
             self.xpass.saw(xpass_message(report.longrepr))
         kind = dict(report.user_properties).get("harness_outcome")
@@ -433,12 +450,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(plugin, "harness-state")
     if getattr(config.option, "allure_report_dir", None):
         allure_commons.plugin_manager.register(plugin.xpass)
+        allure_commons.plugin_manager.register(plugin.stopped)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     plugin = config.pluginmanager.get_plugin("harness-state")
-    if plugin and allure_commons.plugin_manager.is_registered(plugin.xpass):
-        allure_commons.plugin_manager.unregister(plugin.xpass)
+    for fixer in (plugin.xpass, plugin.stopped) if plugin else ():
+        if allure_commons.plugin_manager.is_registered(fixer):
+            allure_commons.plugin_manager.unregister(fixer)
 
 
 # --- fixtures ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 
 NO_LONGER_REPRODUCES = "known issue no longer reproduces"
 NOT_SELECTED = "not selected in this run"
+INTERRUPTED = "interrupted: the run was stopped while this check ran"
 
 
 class Outcome(enum.StrEnum):
@@ -212,6 +213,8 @@ class CellResult:
         run left out is "not selected" rather than plainly "not run"."""
         if not self.selected:
             return self.outcome.value, "not selected"
+        if self.note.startswith(INTERRUPTED):
+            return self.outcome.value, "not run (interrupted)"
         return self.outcome.value, self.outcome.label
 
     @property

@@ -4,7 +4,9 @@ allure-pytest already marks a failed assertion as ``failed`` and any other excep
 as ``broken``.  On top of that: a strict xfail that reproduced arrives as ``skipped``
 with a message starting ``XFAIL`` and becomes an expected failure; a strict known
 issue that passed arrives as ``failed`` (``XPASS(strict)``) and stays failed with a
-note; retries (results with the same labels and the same parameters) collapse to the
+note; a result labelled ``interrupted`` (the run was stopped before the check had
+an outcome, see harness/allure_interrupted.py) is not run, with its steps kept;
+retries (results with the same labels and the same parameters) collapse to the
 latest attempt by stop time.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from harness.report.model import (
+    INTERRUPTED,
     NO_LONGER_REPRODUCES,
     NOT_SELECTED,
     Attempt,
@@ -23,6 +26,8 @@ from harness.report.model import (
 )
 
 __all__ = ["NO_LONGER_REPRODUCES", "collapse", "outcome_of"]
+# The label harness/allure_interrupted.py gives the result of a stopped check.
+INTERRUPTED_LABEL = "interrupted"
 STATUS_OUTCOMES = {
     "passed": Outcome.PASSED,
     "failed": Outcome.FAILED,
@@ -38,6 +43,8 @@ def outcome_of(attempt: Attempt) -> tuple[Outcome, str]:
     failure with the note "known issue: Wine lacks X".
     """
     known_issue = attempt.labels.get("known_issue", "")
+    if INTERRUPTED_LABEL in attempt.labels:
+        return Outcome.NOT_RUN, INTERRUPTED
     if attempt.status == "skipped" and attempt.message.startswith("XFAIL"):
         reason = known_issue or attempt.message.removeprefix("XFAIL").strip()
         return Outcome.EXPECTED_FAILURE, f"known issue: {_first_line(reason)}"

@@ -123,6 +123,8 @@ def _check_text(cell: CellResult, with_parameters: bool) -> str:
     if cell.no_longer_reproduces:
         issue = f"; known issue: {cell.known_issue}" if cell.known_issue else ""
         return f"{name} (passed{issue})"
+    if cell.outcome is Outcome.NOT_RUN:  # the note says why; no message does
+        return f"{name} ({cell.note})" if cell.note else name
     reasons = []
     if cell.outcome is not Outcome.PASSED and cell.first_line:
         reasons.append(cell.first_line)
