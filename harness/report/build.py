@@ -50,7 +50,7 @@ def build_report(
     if history_size < 1:
         raise ConfigError(f"history size must be at least 1, not {history_size}")
     results = read_results([Path(p) for p in results_dirs])
-    run_id = check_run_id(run_id or results.meta.run_id or default_run_id(results))
+    run_id = check_run_id(named_run_id(run_id, results))
     run_dir = _run_folder(reports_root, run_id)
     # History first: when the store cannot be used, an earlier report of this run
     # is still there, untouched.
@@ -77,6 +77,29 @@ def notices(dashboard: Dashboard) -> list[str]:
         + ", ".join(dashboard.missing_shards)
         + " not reported yet"
     ]
+
+
+def named_run_id(given: str | None, results: RunResults) -> str:
+    """The run id: the one given, else the one the meta files name, else one made
+    from the time of the earliest result.
+
+    Shards that chose their own ids are merged into the given id without a word
+    of warning (it is what ``--run-id`` is for); only without one do several ids
+    deserve a warning, since the first is then taken.
+    """
+    ids = results.meta.run_ids
+    if given:
+        if len(ids) > 1:
+            log.info("the run ids %s of the results are merged into %s", ids, given)
+        return given
+    if len(ids) > 1:
+        log.warning(
+            "the results name several run ids %s; using %s (name the merged run "
+            "with --run-id)",
+            ids,
+            ids[0],
+        )
+    return results.meta.run_id or default_run_id(results)
 
 
 def allure_html(results_dirs: list[Path], run_dir: Path, reports_root: Path) -> str:

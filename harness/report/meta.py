@@ -7,13 +7,10 @@ any part was, and the union of engines, shards, selected cells and known issues.
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from harness.report.model import CellKey, EngineInfo, RunMeta
-
-log = logging.getLogger(__name__)
 
 META_KIND = "harness-run-meta"
 META_SCHEMA = 1
@@ -48,7 +45,8 @@ def merge_meta(parts: list[dict[str, Any]]) -> RunMeta:
     meta = RunMeta(files=len(parts))
     if not parts:
         return meta
-    meta.run_id = _merged_run_id(parts)
+    meta.run_ids = sorted({str(p["run_id"]) for p in parts})
+    meta.run_id = meta.run_ids[0]
     meta.harness_version = _first(parts, "harness_version")
     meta.started = _earliest(parts)
     meta.finished = _latest_finish(parts)
@@ -73,13 +71,6 @@ def shown_ci(value: object) -> str:
     recorded) becomes the generic ``CI``."""
     text = str(value).strip()
     return "CI" if text.lower() in ("true", "1", "yes") else text
-
-
-def _merged_run_id(parts: list[dict[str, Any]]) -> str:
-    ids = sorted({str(p["run_id"]) for p in parts})
-    if len(ids) > 1:
-        log.warning("meta files name several run ids %s; using %s", ids, ids[0])
-    return ids[0]
 
 
 def _first(parts: list[dict[str, Any]], name: str) -> str:

@@ -278,6 +278,7 @@ class RunMeta:
     """The merged harness-meta files of a run (one per pytest worker or shard)."""
 
     run_id: str = ""
+    run_ids: list[str] = field(default_factory=list)  # every id the files name
     harness_version: str = ""
     started: str = ""
     finished: str | None = None

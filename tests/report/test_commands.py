@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from harness.report import build_report
 from harness.report.commands import diff, report
 
 pytest_plugins = ["pytester"]
@@ -195,3 +197,24 @@ def test_a_history_store_that_cannot_be_opened_names_the_file(
     code, _, err = invoke(cli, "report", make_results("h2", {A: "passed"}), "-o", root)
     assert code == 3
     assert f"the history store {root / 'history.sqlite'} cannot be used" in err
+
+
+def test_shards_with_their_own_ids_merge_into_the_given_id_without_a_warning(
+    make_results: Callable[..., Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = make_results("shard-a", {A: "passed"})
+    second = make_results("shard-b", {("win2022", "wine", "dcom", "starts"): "passed"})
+    with caplog.at_level(logging.INFO, logger="harness.report"):
+        build_report([first, second], tmp_path / "r", run_id="nightly")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    merged = [r.getMessage() for r in caplog.records if "merged into" in r.message]
+    assert merged == [
+        "the run ids ['shard-a', 'shard-b'] of the results are merged into nightly"
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="harness.report"):
+        run_dir = build_report([first, second], tmp_path / "r")
+    assert run_dir.name == "shard-a"
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "several run ids ['shard-a', 'shard-b']; using shard-a" in warning
+    assert "--run-id" in warning
