@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.report import history, html, merge, outputs
+from harness.report import history, html, merge, outputs, runs_index
 from harness.report.allure_files import (
     ALLURE_CONFIG,
     build_allure_html,
@@ -235,13 +235,13 @@ def _render(dashboard: Dashboard, run_dir: Path) -> None:
 def _finish_root(reports_root: Path) -> None:
     """Point ``latest`` at the newest run that has a folder and list all runs."""
     with history.open_store(reports_root) as connection:
-        known = history.runs(connection)
-        counts = history.verdict_counts(connection)
-    present = [r for r in known if (reports_root / r.run_id / "index.html").is_file()]
+        known = runs_index.summaries(connection)
+    present = [
+        s for s in known if (reports_root / s.run.run_id / "index.html").is_file()
+    ]
     if present:
-        update_latest(reports_root, present[-1].run_id)
-    page = html.render_page("runs.html.j2", runs=list(reversed(present)), counts=counts)
-    (reports_root / "index.html").write_text(page, encoding="utf-8")
+        update_latest(reports_root, present[-1].run.run_id)
+    runs_index.write_runs_index(reports_root, present)
 
 
 def update_latest(reports_root: Path, run_id: str) -> None:

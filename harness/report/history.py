@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +27,6 @@ from harness.report.model import (
     CellResult,
     EngineInfo,
     Outcome,
-    ServiceKey,
     ServiceVerdict,
     parameters_from_json,
 )
@@ -137,7 +137,34 @@ def record_run(
             for e in engines
         ],
     )
+    connection.execute(
+        "UPDATE runs SET counts = ? WHERE run_id = ?",
+        (json.dumps(cell_counts(cells.values())), run.run_id),
+    )
     log.info("history: recorded run %s with %d cells", run.run_id, len(cells))
+
+
+def cell_counts(cells: Iterable[CellResult]) -> dict[str, int]:
+    """How many selected cells had each outcome, how many of the failed ones are
+    known issues that no longer reproduce, and how many checks were left out.
+
+    Stored as ``runs.counts``, so the runs index never scans every outcome.
+    """
+    counts: Counter[str] = Counter()
+    for cell in cells:
+        if not cell.selected:
+            counts["not_selected"] += 1
+            continue
+        counts[cell.outcome.value] += 1
+        if cell.no_longer_reproduces:
+            counts["no_longer_reproduces"] += 1
+    return dict(sorted(counts.items()))
+
+
+def run_counts(connection: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    """``runs.counts`` of every run, by run id."""
+    rows = connection.execute("SELECT run_id, counts FROM runs")
+    return {run_id: json.loads(text or "{}") for run_id, text in rows}
 
 
 def _put_run(connection: sqlite3.Connection, run: RunRow) -> None:
@@ -290,48 +317,6 @@ def outcome_series(
 def _key(row: tuple) -> CellKey:  # type: ignore[type-arg]
     """A cell key from (platform, engine, service, check_name, parameters)."""
     return CellKey.of(row[:4], parameters_from_json(row[4]))
-
-
-def verdict_since(connection: sqlite3.Connection, run_id: str) -> dict[ServiceKey, str]:
-    """Per service of ``run_id``, the first run of the unbroken streak of runs (up
-    to ``run_id``) that gave it the same verdict.  Runs without it, or whose
-    verdict is not complete (some check not run: a filtered, sharded or
-    interrupted run), neither break nor start a streak; such a verdict of
-    ``run_id`` itself holds since ``run_id``.
-
-    The verdict table is read once without a join or sort (plain tuples, ordered
-    in Python by run position): with 1,000 runs of 100 services this is the
-    cheapest of the ways tried.
-    """
-    position = {run.run_id: n for n, run in enumerate(runs(connection))}
-    limit = position[run_id]
-    streaks: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
-    current: dict[tuple[str, str, str], bool] = {}
-    rows = connection.execute(
-        "SELECT platform, engine, service, verdict, run_id, complete FROM verdicts"
-    )
-    for platform, engine, service, verdict, row_run, complete in rows:
-        n, key = position[row_run], (platform, engine, service)
-        if n == limit:
-            current[key] = bool(complete)
-        if n <= limit and complete:
-            streaks.setdefault(key, []).append((n, verdict))
-    order = list(position)
-    return {
-        ServiceKey(*key): order[_streak_start(streaks[key])] if complete else run_id
-        for key, complete in current.items()
-    }
-
-
-def _streak_start(entries: list[tuple[int, str]]) -> int:
-    """Position of the oldest entry in the newest run of equal verdicts."""
-    entries.sort(reverse=True)
-    current, start = entries[0][1], entries[0][0]
-    for n, verdict in entries[1:]:
-        if verdict != current:
-            break
-        start = n
-    return start
 
 
 def verdict_counts(connection: sqlite3.Connection) -> dict[str, dict[str, int]]:

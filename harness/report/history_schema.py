@@ -2,8 +2,9 @@
 
 Schema 2 added the cell's parameters (part of its key), its note and known issue,
 the shards and results folders of each run, and the engines table.  Schema 3 added
-``outcomes.selected`` (0 for a check of the matrix the run left out) and
-``verdicts.complete`` (0 when some check of the service was not run).  An older
+``outcomes.selected`` (0 for a check of the matrix the run left out),
+``verdicts.complete`` (0 when some check of the service was not run) and
+``runs.counts`` (the run's outcome counts, for the runs index).  An older
 store is converted in place when it is opened: its cells get no parameters (from
 schema 1), and its cells count as selected and its verdicts as complete, which
 they were not always (a filtered run's verdicts covered only the checks it ran).
@@ -11,10 +12,12 @@ they were not always (a filtered run's verdicts covered only the checks it ran).
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 
 from harness.errors import ConfigError
+from harness.report.model import NO_LONGER_REPRODUCES
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,8 @@ CREATE TABLE IF NOT EXISTS runs (
     ci TEXT,
     reported TEXT NOT NULL,
     shards TEXT NOT NULL DEFAULT '[]',
-    results_dirs TEXT NOT NULL DEFAULT '[]'
+    results_dirs TEXT NOT NULL DEFAULT '[]',
+    counts TEXT NOT NULL DEFAULT '{}'
 );
 """
 OUTCOMES = """
@@ -80,6 +84,7 @@ CREATE INDEX IF NOT EXISTS outcomes_by_cell
 """
 # Columns added by schema 3, with their declarations.
 COLUMNS_3 = (
+    ("runs", "counts", "TEXT NOT NULL DEFAULT '{}'"),
     ("outcomes", "selected", "INTEGER NOT NULL DEFAULT 1"),
     ("verdicts", "complete", "INTEGER NOT NULL DEFAULT 1"),
 )
@@ -139,3 +144,24 @@ def _to_3(connection: sqlite3.Connection) -> None:
         names = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
         if column not in names:
             connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    _fill_counts(connection)
+
+
+def _fill_counts(connection: sqlite3.Connection) -> None:
+    """``runs.counts`` of the runs recorded before schema 3, from their outcomes
+    (what ``history.cell_counts`` stores for a new run)."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = connection.execute(
+        "SELECT run_id, outcome, COUNT(*), SUM(note LIKE ?) FROM outcomes"
+        " GROUP BY run_id, outcome",
+        (NO_LONGER_REPRODUCES + "%",),
+    )
+    for run_id, outcome, number, gone in rows:
+        found = counts.setdefault(run_id, {})
+        found[outcome] = number
+        if gone:
+            found["no_longer_reproduces"] = found.get("no_longer_reproduces", 0) + gone
+    connection.executemany(
+        "UPDATE runs SET counts = ? WHERE run_id = ?",
+        [(json.dumps(dict(sorted(c.items()))), r) for r, c in counts.items()],
+    )

@@ -398,6 +398,7 @@ def test_a_schema_2_store_gets_the_columns_of_schema_3(
     with sqlite3.connect(root / HISTORY_FILE) as connection:
         connection.execute("ALTER TABLE outcomes DROP COLUMN selected")
         connection.execute("ALTER TABLE verdicts DROP COLUMN complete")
+        connection.execute("ALTER TABLE runs DROP COLUMN counts")
         connection.execute("UPDATE store SET value = '2'")
     run_dir = build_report([make_results("three", {A: "passed"})], root)
     assert [h["outcome"] for h in cell_of(matrix(run_dir), A)["history"]] == [
@@ -410,4 +411,8 @@ def test_a_schema_2_store_gets_the_columns_of_schema_3(
             " JOIN verdicts v USING (run_id) ORDER BY run_id"
         ).fetchall()
         schema = connection.execute("SELECT value FROM store").fetchone()
+        counts = connection.execute(
+            "SELECT run_id, counts FROM runs ORDER BY run_id"
+        ).fetchall()
     assert rows == [("three", 1, 1), ("two", 1, 1)] and schema == ("3",)
+    assert counts == [("three", '{"passed": 1}'), ("two", '{"failed": 1}')]
