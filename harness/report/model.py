@@ -209,8 +209,12 @@ class CellResult:
 
     @property
     def shown(self) -> tuple[str, str]:
-        """(style token, words) of the outcome as the pages show it: a check the
-        run left out is "not selected" rather than plainly "not run"."""
+        """(style token, words) of the outcome as the pages show it: a strict
+        known issue that passed is "passed — known issue no longer reproduces"
+        (its outcome stays failed, as the run's exit code says), a check the run
+        left out is "not selected" rather than plainly "not run"."""
+        if self.no_longer_reproduces:
+            return "gone", f"passed — {NO_LONGER_REPRODUCES}"
         if not self.selected:
             return self.outcome.value, "not selected"
         if self.note.startswith(INTERRUPTED):

@@ -1,6 +1,7 @@
 """Verdicts per (platform, engine, service) from the outcomes of its checks.
 
-supported: every check passed.  partial: some passed, the rest failed or are known
+supported: every check passed (a strict known issue that no longer reproduces
+counts as passed: its check did).  partial: some passed, the rest failed or are known
 issues.  unsupported: none passed and at least one failed or is a known issue.
 unknown: anything broken, skipped or not run prevents a claim, so infrastructure
 trouble is never published as "unsupported".  The checks are all those of the
@@ -74,7 +75,12 @@ def service_verdicts(cells: Mapping[CellKey, CellResult]) -> list[ServiceVerdict
 
 
 def _service_verdict(key: ServiceKey, checks: list[CellResult]) -> ServiceVerdict:
-    verdict = verdict_for(cell.outcome for cell in checks)
+    # A known issue that no longer reproduces is a check that passed: matrix.yaml,
+    # not the engine, is out of date (the run's exit code and the dashboard's top
+    # list say so).
+    verdict = verdict_for(
+        Outcome.PASSED if cell.no_longer_reproduces else cell.outcome for cell in checks
+    )
     return ServiceVerdict(
         key=key,
         verdict=verdict,
