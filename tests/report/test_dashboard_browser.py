@@ -279,3 +279,28 @@ def test_a_known_issue_that_no_longer_reproduces_reads_as_passed(
     data = json.loads((run_dir / "matrix.json").read_text())
     starts = next(c for c in data["cells"] if c["check"] == "starts")
     assert starts["outcome"] == "failed"  # what the exit code counts
+
+
+def test_a_filtered_run_shows_what_it_left_out(
+    make_results: Callable[..., Path], tmp_path: Path, browser: Browser
+) -> None:
+    matrix = [["wine-8", "wine", "schedule", c] for c in ("starts", "serves")]
+    results = make_results(
+        "serves",
+        {("wine-8", "wine", "schedule", "serves"): "passed"},
+        matrix_checks=matrix,
+    )
+    run_dir = build_report([results], tmp_path / "reports")
+    browser.open((run_dir / "index.html").as_uri())
+    assert visible_squares(browser) == [["wine", "wine-8", "schedule", "unknown"]]
+    checks = browser.js(
+        "Array.from(document.querySelectorAll('button.check')).map(b => b.innerText)"
+    )
+    assert checks == ["starts: not selected", "serves: passed"]
+    browser.click("details.note > summary")
+    note = browser.js("document.querySelector('details.note').innerText")
+    assert "only serves ran (starts not selected in this run)" in note
+    browser.open((run_dir.parent / "index.html").as_uri())
+    row = browser.js("document.querySelector('tr[data-run=\"serves\"]').innerText")
+    assert "1 passed; 1 not selected" in row
+    assert browser.exceptions == []
