@@ -18,7 +18,7 @@ import allure_commons
 import pytest
 from allure_commons.model2 import Label, Status, StatusDetails
 from allure_commons.utils import now
-from allure_pytest.utils import allure_labels
+from allure_pytest.utils import allure_labels  # type: ignore[import-untyped]
 
 # The label the report decides on (never on the message's words).
 INTERRUPTED_LABEL = "interrupted"

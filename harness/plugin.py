@@ -36,6 +36,7 @@ from harness.allure_interrupted import InterruptedResults
 from harness.allure_xpass import StrictXpassMessages, xpass_message
 from harness.errors import ConfigError, HarnessError
 from harness.lab import Lab, Placement, Suite
+from harness.matrix import Cell  # the class body's `matrix` is the property
 from harness.run import new_run_id, state_root
 from harness.runfacts import ci_name
 
@@ -170,7 +171,7 @@ class HarnessPlugin:
         ]
         metafunc.parametrize("placement", params, scope="module")
 
-    def _marks(self, cell: matrix.Cell) -> list[Any]:
+    def _marks(self, cell: Cell) -> list[Any]:
         marks = [
             allure.label(key, getattr(cell, key))
             for key in ("platform", "engine", "service", "check")
@@ -355,7 +356,7 @@ class HarnessPlugin:
         name = f"harness-meta-{uuid.uuid4().hex}.json"
         (Path(folder) / name).write_text(json.dumps(meta, indent=1))
 
-    def _matrix_checks(self) -> list[matrix.Cell]:
+    def _matrix_checks(self) -> list[Cell]:
         """Every cell of the matrix in the (platform, engine, service) groups the
         selection touches: a verdict is about all of a service's checks, so the
         report must know those that filters or the shard left out."""
