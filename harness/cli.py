@@ -426,6 +426,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 
 def _render(results: Path, reports: Path, run_id: str) -> None:
+    """Render the run's dashboard.  A report that cannot be made is said, with the
+    command that makes it later; the run's exit code still tells about its cells."""
     try:
         from harness.report import build_report
     except ImportError as error:
@@ -433,8 +435,12 @@ def _render(results: Path, reports: Path, run_id: str) -> None:
         return
     try:
         run_folder = build_report([results], reports, run_id=run_id)
-    except HarnessError as error:
+    except (HarnessError, OSError) as error:
         say(f"the dashboard could not be rendered: {error}", "red")
+        say(
+            f"the run's results are kept in {results}; render them later with: "
+            f"harness report {results} --run-id {run_id} --out {reports}"
+        )
         return
     print(f"dashboard: {run_folder / 'index.html'}")
 

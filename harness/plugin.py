@@ -32,9 +32,11 @@ import allure_commons
 import pytest
 
 from harness import __version__, cleanup, matrix, services
+from harness.allure_interrupted import InterruptedResults
 from harness.allure_xpass import StrictXpassMessages, xpass_message
 from harness.errors import ConfigError, HarnessError
 from harness.lab import Lab, Placement, Suite
+from harness.matrix import Cell  # the class body's `matrix` is the property
 from harness.run import new_run_id, state_root
 from harness.runfacts import ci_name
 
@@ -86,6 +88,9 @@ class HarnessPlugin:
         self._run_id: str | None = None
         self.collection_errors: list[str] = []
         self.xpass = StrictXpassMessages()
+        self.stopped = InterruptedResults()
+        self._called: str | None = None  # node id of the last test that had a call
+        self.deselected: set[matrix.Cell] = set()  # by -k, -m or node ids
 
     @property
     def is_worker(self) -> bool:
@@ -166,7 +171,7 @@ class HarnessPlugin:
         ]
         metafunc.parametrize("placement", params, scope="module")
 
-    def _marks(self, cell: matrix.Cell) -> list[Any]:
+    def _marks(self, cell: Cell) -> list[Any]:
         marks = [
             allure.label(key, getattr(cell, key))
             for key in ("platform", "engine", "service", "check")
@@ -205,6 +210,11 @@ class HarnessPlugin:
             gone = {id(i) for i in dropped}
             items[:] = [i for i in items if id(i) not in gone]
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """Cells that pytest's own options (-k, -m, --deselect) left out: the
+        report shows them as not selected, not as checks that vanished."""
+        self.deselected.update(c for c in map(_item_cell, items) if c is not None)
+
     # --- outcomes --------------------------------------------------------------------
 
     @pytest.hookimpl(hookwrapper=True)
@@ -218,10 +228,24 @@ class HarnessPlugin:
                 placement = item.callspec.params["placement"]  # type: ignore[attr-defined]
                 report.user_properties.append(("harness_platform", placement.platform))
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: Any):
+        """A cell stopped by Ctrl-C, SIGTERM or pytest.exit before its check had an
+        outcome gets its labels in allure all the same (allure_interrupted.py)."""
+        try:
+            return (yield)
+        except (KeyboardInterrupt, pytest.exit.Exception) as stop:
+            if _item_cell(item) is not None and self._called != item.nodeid:
+                self.stopped.stopped(item, stop)
+            raise
+
     def pytest_runtest_logstart(self) -> None:
         self.xpass.saw(None)
+        self._called = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            self._called = report.nodeid
         if report.when == "call" and report.failed:
             self.xpass.saw(xpass_message(report.longrepr))
         kind = dict(report.user_properties).get("harness_outcome")
@@ -324,11 +348,36 @@ class HarnessPlugin:
             "shard": self.config.getoption("shard"),
             "engines": infos,
             "selected": [dataclasses.astuple(c) for c in self._selected or []],
+            "matrix_checks": [dataclasses.astuple(c) for c in self._matrix_checks()],
+            "deselected": [dataclasses.astuple(c) for c in sorted(self.deselected)],
             "known_issues": [i.model_dump() for i in self.matrix.known_issues],
         }
         Path(folder).mkdir(parents=True, exist_ok=True)
         name = f"harness-meta-{uuid.uuid4().hex}.json"
         (Path(folder) / name).write_text(json.dumps(meta, indent=1))
+
+    def _matrix_checks(self) -> list[Cell]:
+        """Every cell of the matrix in the (platform, engine, service) groups the
+        selection touches: a verdict is about all of a service's checks, so the
+        report must know those that filters or the shard left out."""
+        groups = {(c.platform, c.engine, c.service) for c in self._selected or []}
+        return [
+            c
+            for c in matrix.expand(self.matrix)
+            if (c.platform, c.engine, c.service) in groups
+        ]
+
+
+def _item_cell(item: pytest.Item) -> matrix.Cell | None:
+    """The cell a collected test is, or None for a test that is not a cell."""
+    callspec = getattr(item, "callspec", None)
+    placement = callspec.params.get("placement") if callspec else None
+    service = getattr(getattr(item, "module", None), "SERVICE", None)
+    function = getattr(item, "function", None)
+    if not isinstance(placement, Placement) or service is None or function is None:
+        return None
+    check = function.__name__.removeprefix("test_")
+    return matrix.Cell(placement.platform, placement.engine, service, check)
 
 
 def _without_group(nodeid: str) -> str:
@@ -402,12 +451,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(plugin, "harness-state")
     if getattr(config.option, "allure_report_dir", None):
         allure_commons.plugin_manager.register(plugin.xpass)
+        allure_commons.plugin_manager.register(plugin.stopped)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     plugin = config.pluginmanager.get_plugin("harness-state")
-    if plugin and allure_commons.plugin_manager.is_registered(plugin.xpass):
-        allure_commons.plugin_manager.unregister(plugin.xpass)
+    for fixer in (plugin.xpass, plugin.stopped) if plugin else ():
+        if allure_commons.plugin_manager.is_registered(fixer):
+            allure_commons.plugin_manager.unregister(fixer)
 
 
 # --- fixtures ----------------------------------------------------------------------

@@ -67,6 +67,7 @@ def run_in(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 PASSING = "def test_starts(placement):\n    pass\n"
+FAILING = "def test_starts(placement):\n    assert False, 'engine wrong'\n"
 
 
 @pytest.mark.parametrize(
@@ -82,6 +83,26 @@ def test_exit_codes_say_what_kind_of_trouble(project, body, code):
     write_cases(project, body)
     result = run_in(project, "--check", "starts")
     assert result.returncode == code, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "code"), [(PASSING, 0), (FAILING, 1)], ids=["passing", "failing"]
+)
+def test_a_damaged_history_keeps_the_run_and_its_exit_code(project, body, code):
+    write_cases(project, body)
+    store = project / "reports" / "history.sqlite"
+    store.parent.mkdir()
+    store.write_text("garbage\n")
+    result = run_in(project, "--check", "starts", "--report")
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    message = " ".join(result.stderr.split())
+    assert f"the history store {store} is damaged" in message
+    assert f"mv {store} {store}.damaged" in message
+    results = next((project / "reports").glob("2*/allure-results"))
+    assert list(results.glob("*-result.json")), "the run's results were lost"
+    assert f"the run's results are kept in {results}" in message
+    assert f"harness report {results} --run-id {results.parent.name}" in message
 
 
 def test_no_cell_selected_exits_5_and_lists_valid_values(project):

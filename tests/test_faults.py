@@ -296,7 +296,18 @@ def test_an_interrupted_run_keeps_its_results_and_removes_everything(
     metas = list((run_dir(project) / "allure-results").glob("harness-meta-*.json"))
     assert any(json.loads(m.read_text())["interrupted"] for m in metas)
     # the dashboard of the partial run says it was interrupted
-    assert 'id="interrupted"' in (run_dir(project) / "index.html").read_text()
+    page = (run_dir(project) / "index.html").read_text()
+    assert 'id="interrupted"' in page
+    # the check that was running when the signal came is not run, not a foreign file
+    assert 'id="warnings"' not in page
+    matrix = json.loads((run_dir(project) / "matrix.json").read_text())
+    assert matrix["warnings"] == []
+    (serves,) = [
+        c
+        for c in matrix["cells"]
+        if (c["service"], c["check"]) == ("ordinary", "serves")
+    ]
+    assert serves["outcome"] == "not_run" and serves["note"].startswith("interrupted")
 
 
 def test_after_sigkill_the_next_run_removes_what_was_left(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.report import build_report
 from harness.report.outcomes import outcome_of
 from harness.report.reader import parse_result
 
@@ -251,3 +252,71 @@ def test_a_known_issue_expects_its_declared_outcome_only(project):
     assert published[("other", "serves")] == "broken"
     assert published[("wine", "starts")] == "failed"
     assert published[("other", "starts")] == "expected_failure"
+
+
+def test_run_metadata_names_the_checks_a_filter_or_k_left_out(project, tmp_path):
+    _, _, results = run(project, "--check", "serves,isolated", "-k", "other")
+    (meta,) = [json.loads(p.read_text()) for p in results.glob("harness-meta-*.json")]
+    assert sorted(meta["selected"]) == [
+        ["wine-8", "other", "ordinary", "isolated"],
+        ["wine-8", "other", "ordinary", "serves"],
+        ["wine-8", "wine", "ordinary", "isolated"],
+        ["wine-8", "wine", "ordinary", "serves"],
+    ]
+    assert sorted(meta["deselected"]) == [
+        ["wine-8", "wine", "ordinary", "isolated"],
+        ["wine-8", "wine", "ordinary", "serves"],
+    ]
+    assert len(meta["matrix_checks"]) == 6  # both engines, three checks each
+    run_dir = build_report([results], tmp_path / "reports")
+    data = json.loads((run_dir / "matrix.json").read_text())
+    (verdict,) = data["verdicts"]  # -k left out the whole wine engine
+    assert (verdict["engine"], verdict["verdict"]) == ("other", "unknown")
+    assert verdict["note"].startswith(
+        "only isolated, serves ran (starts not selected in this run); "
+    )
+
+
+STOPPED = """\
+import os, signal, time
+
+import allure
+
+SERVICE = "ordinary"
+
+def test_starts(placement):
+    pass
+
+def test_serves(placement):
+    with allure.step("ask the container's service"):
+        pass
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(30)
+"""
+
+
+def test_a_cell_stopped_by_ctrl_c_keeps_its_labels_and_is_not_run(project, tmp_path):
+    project.makepyfile(test_ordinary=STOPPED)
+    _, summary, results = run(project, "--engine", "wine")
+    assert summary["interrupted"] is True
+    stopped = [
+        json.loads(p.read_text())
+        for p in results.glob("*-result.json")
+        if "test_serves" in p.read_text()
+    ]
+    assert len(stopped) == 1
+    labels = {label["name"]: label["value"] for label in stopped[0]["labels"]}
+    assert (labels["service"], labels["check"], labels["interrupted"]) == (
+        "ordinary",
+        "serves",
+        "true",
+    )
+    run_dir = build_report([results], tmp_path / "reports")
+    data = json.loads((run_dir / "matrix.json").read_text())
+    assert data["warnings"] == []
+    cells = {c["check"]: c for c in data["cells"]}
+    assert cells["serves"]["outcome"] == "not_run"
+    assert cells["serves"]["note"].startswith("interrupted")
+    assert cells["isolated"]["note"] == "selected but no result (interrupted run)"
+    page = (run_dir / "index.html").read_text()
+    assert 'id="warnings"' not in page and "ask the container&#39;s service" in page

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.report import history, html, merge, outputs
+from harness.report import history, html, merge, outputs, runs_index
 from harness.report.allure_files import (
     ALLURE_CONFIG,
     build_allure_html,
@@ -50,9 +50,12 @@ def build_report(
     if history_size < 1:
         raise ConfigError(f"history size must be at least 1, not {history_size}")
     results = read_results([Path(p) for p in results_dirs])
-    run_id = check_run_id(run_id or results.meta.run_id or default_run_id(results))
-    run_dir = _prepare(reports_root, run_id)
+    run_id = check_run_id(named_run_id(run_id, results))
+    run_dir = _run_folder(reports_root, run_id)
+    # History first: when the store cannot be used, an earlier report of this run
+    # is still there, untouched.
     dashboard = _dashboard(results, run_id, reports_root, history_size)
+    _remove_outputs(run_dir)
     for problem in write_allure_files(dashboard):
         dashboard.warnings.append(ReportWarning("allure files", problem))
     _render(dashboard, run_dir)
@@ -74,6 +77,29 @@ def notices(dashboard: Dashboard) -> list[str]:
         + ", ".join(dashboard.missing_shards)
         + " not reported yet"
     ]
+
+
+def named_run_id(given: str | None, results: RunResults) -> str:
+    """The run id: the one given, else the one the meta files name, else one made
+    from the time of the earliest result.
+
+    Shards that chose their own ids are merged into the given id without a word
+    of warning (it is what ``--run-id`` is for); only without one do several ids
+    deserve a warning, since the first is then taken.
+    """
+    ids = results.meta.run_ids
+    if given:
+        if len(ids) > 1:
+            log.info("the run ids %s of the results are merged into %s", ids, given)
+        return given
+    if len(ids) > 1:
+        log.warning(
+            "the results name several run ids %s; using %s (name the merged run "
+            "with --run-id)",
+            ids,
+            ids[0],
+        )
+    return results.meta.run_id or default_run_id(results)
 
 
 def allure_html(results_dirs: list[Path], run_dir: Path, reports_root: Path) -> str:
@@ -174,23 +200,28 @@ def _merged_meta(meta: RunMeta, row: history.RunRow) -> None:
     meta.shards = list(row.shards)
 
 
-def _prepare(reports_root: Path, run_id: str) -> Path:
-    """The run folder with the outputs of an earlier report of this run removed.
-
-    ``harness run`` keeps the run's own files there too (allure-results, logs), so
-    only what the report writes is ever removed.
-    """
+def _run_folder(reports_root: Path, run_id: str) -> Path:
+    """The run folder, made when missing; ConfigError when the name is taken by
+    something else."""
     run_dir = reports_root / run_id
     if run_dir.is_symlink() or (run_dir.exists() and not run_dir.is_dir()):
         raise ConfigError(f"{run_dir} exists and is not a report folder")
     run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def _remove_outputs(run_dir: Path) -> None:
+    """Remove what an earlier report of this run wrote into its folder.
+
+    ``harness run`` keeps the run's own files there too (allure-results, logs), so
+    only what the report writes is ever removed.
+    """
     ours = (run_dir / "matrix.json").is_file()
     for name in OUTPUT_FILES:
         (run_dir / name).unlink(missing_ok=True)
     for name in OUTPUT_DIRS:
         if ours and (run_dir / name).is_dir() and not (run_dir / name).is_symlink():
             shutil.rmtree(run_dir / name)
-    return run_dir
 
 
 def _render(dashboard: Dashboard, run_dir: Path) -> None:
@@ -204,13 +235,13 @@ def _render(dashboard: Dashboard, run_dir: Path) -> None:
 def _finish_root(reports_root: Path) -> None:
     """Point ``latest`` at the newest run that has a folder and list all runs."""
     with history.open_store(reports_root) as connection:
-        known = history.runs(connection)
-        counts = history.verdict_counts(connection)
-    present = [r for r in known if (reports_root / r.run_id / "index.html").is_file()]
+        known = runs_index.summaries(connection)
+    present = [
+        s for s in known if (reports_root / s.run.run_id / "index.html").is_file()
+    ]
     if present:
-        update_latest(reports_root, present[-1].run_id)
-    page = html.render_page("runs.html.j2", runs=list(reversed(present)), counts=counts)
-    (reports_root / "index.html").write_text(page, encoding="utf-8")
+        update_latest(reports_root, present[-1].run.run_id)
+    runs_index.write_runs_index(reports_root, present)
 
 
 def update_latest(reports_root: Path, run_id: str) -> None:

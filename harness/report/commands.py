@@ -2,7 +2,8 @@
 
 The CLI registers them with ``app.command("report")(report)`` and
 ``app.command("diff")(diff)``; the annotations carry Typer's options.  A bad
-folder, run id or option ends the command with exit code 2 and one clear line.
+folder, run id or option ends the command with exit code 2 and one clear line; a
+history store or reports folder that cannot be used, with exit code 3.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from harness.errors import ConfigError, ExitCode
+from harness.errors import ConfigError, HarnessError, exit_code_for
 from harness.report import compare, history
 from harness.report.build import allure_html, build_report
 from harness.report.model import stable_hash
@@ -36,10 +37,12 @@ class DiffFormat(enum.StrEnum):
     html = "html"
 
 
-def _fail(error: ConfigError) -> typer.Exit:
+def _fail(error: HarnessError | OSError) -> typer.Exit:
+    """One line on stderr; exit 2 for a bad argument, 3 for a history store or
+    reports folder that cannot be used (harness.errors.exit_code_for)."""
     log.debug("%s", error)  # said once, below; the log keeps it for --debug runs
     typer.echo(f"error: {error}", err=True)
-    return typer.Exit(code=int(ExitCode.USAGE))
+    return typer.Exit(code=int(exit_code_for(error)))
 
 
 def report(
@@ -67,7 +70,7 @@ def report(
     badges) from allure results and append the run to the history store."""
     try:
         run_dir = build_report(results, out, run_id=run_id, history_size=history_size)
-    except ConfigError as error:
+    except (HarnessError, OSError) as error:
         raise _fail(error) from error
     if allure:
         typer.echo(allure_html(list(results), run_dir, out))
@@ -94,7 +97,7 @@ def diff(
         with history.open_store(out) as connection:
             changes = compare.diff_runs(connection, run_a, run_b)
             engines = compare.engine_pairs(connection, run_a, run_b)
-    except ConfigError as error:
+    except HarnessError as error:
         raise _fail(error) from error
     if format is DiffFormat.json:
         typer.echo(compare.diff_json(run_a, run_b, changes, engines), nl=False)

@@ -91,9 +91,15 @@ class Dashboard:
         return service_order({key.service for key in self.cells})
 
     def outcome_counts(self) -> dict[str, int]:
-        """How many cells had each outcome (every token present)."""
-        counts = Counter(cell.outcome.value for cell in self.cells.values())
+        """How many of the cells the run selected had each outcome (every token
+        present); the checks it left out are counted by ``not_selected``."""
+        counts = Counter(c.outcome.value for c in self.cells.values() if c.selected)
         return {o.value: counts.get(o.value, 0) for o in Outcome}
+
+    @property
+    def not_selected(self) -> int:
+        """How many checks of the services shown the run did not select."""
+        return sum(1 for cell in self.cells.values() if not cell.selected)
 
     def verdict_counts(self) -> dict[str, int]:
         """How many services got each verdict (every token present)."""

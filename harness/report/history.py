@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.report import history_schema
 from harness.report.meta import parse_time
 from harness.report.model import (
@@ -26,7 +27,6 @@ from harness.report.model import (
     CellResult,
     EngineInfo,
     Outcome,
-    ServiceKey,
     ServiceVerdict,
     parameters_from_json,
 )
@@ -57,17 +57,46 @@ class RunRow:
     results_dirs: tuple[str, ...] = ()
 
 
+class HistoryError(HarnessError):
+    """The history store cannot be read or written; the message names the file and
+    says what to do.  Infrastructure trouble, not a mistake in the command."""
+
+
+# SQLite's own codes for a file that is not (or no longer) a sound database.
+DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
+
+
+def store_error(path: Path, error: sqlite3.Error) -> HistoryError:
+    """The HistoryError for an SQLite error on the store at ``path``."""
+    if getattr(error, "sqlite_errorname", "") in DAMAGED:
+        return HistoryError(
+            f"the history store {path} is damaged ({error}): move it aside "
+            f"(mv {path} {path}.damaged) to start a new history, or put back a good "
+            "copy, then report again"
+        )
+    return HistoryError(
+        f"the history store {path} cannot be used ({error}): check that the file "
+        "and its folder can be read and written, then report again"
+    )
+
+
 @contextmanager
 def open_store(reports_root: Path) -> Iterator[sqlite3.Connection]:
     """Open (creating or converting when needed) the history store under the
-    reports root."""
+    reports root; every SQLite error on it becomes a HistoryError."""
+    path = reports_root / HISTORY_FILE
     reports_root.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(reports_root / HISTORY_FILE)
+    try:
+        connection = sqlite3.connect(path)
+    except sqlite3.Error as error:
+        raise store_error(path, error) from error
     try:
         connection.execute("PRAGMA foreign_keys = ON")
         history_schema.create(connection)
         with connection:
             yield connection
+    except sqlite3.Error as error:
+        raise store_error(path, error) from error
     finally:
         connection.close()
 
@@ -90,13 +119,14 @@ def record_run(
     connection.executemany(
         "INSERT INTO outcomes (run_id, platform, engine, service, check_name,"
         " outcome, attempts, passed_after_retry, message, parameters, note,"
-        " known_issue) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " known_issue, selected) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(run.run_id, *key.as_list(), *_cell_row(cell)) for key, cell in cells.items()],
     )
     connection.executemany(
-        "INSERT INTO verdicts VALUES (?,?,?,?,?,?)",
+        "INSERT INTO verdicts (run_id, platform, engine, service, verdict, note,"
+        " complete) VALUES (?,?,?,?,?,?,?)",
         [
-            (run.run_id, v.key.platform, v.key.engine, v.key.service, v.verdict, v.note)
+            (run.run_id, *vars(v.key).values(), v.verdict, v.note, int(v.complete))
             for v in verdicts
         ],
     )
@@ -107,7 +137,34 @@ def record_run(
             for e in engines
         ],
     )
+    connection.execute(
+        "UPDATE runs SET counts = ? WHERE run_id = ?",
+        (json.dumps(cell_counts(cells.values())), run.run_id),
+    )
     log.info("history: recorded run %s with %d cells", run.run_id, len(cells))
+
+
+def cell_counts(cells: Iterable[CellResult]) -> dict[str, int]:
+    """How many selected cells had each outcome, how many of the failed ones are
+    known issues that no longer reproduce, and how many checks were left out.
+
+    Stored as ``runs.counts``, so the runs index never scans every outcome.
+    """
+    counts: Counter[str] = Counter()
+    for cell in cells:
+        if not cell.selected:
+            counts["not_selected"] += 1
+            continue
+        counts[cell.outcome.value] += 1
+        if cell.no_longer_reproduces:
+            counts["no_longer_reproduces"] += 1
+    return dict(sorted(counts.items()))
+
+
+def run_counts(connection: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    """``runs.counts`` of every run, by run id."""
+    rows = connection.execute("SELECT run_id, counts FROM runs")
+    return {run_id: json.loads(text or "{}") for run_id, text in rows}
 
 
 def _put_run(connection: sqlite3.Connection, run: RunRow) -> None:
@@ -140,7 +197,7 @@ def _put_run(connection: sqlite3.Connection, run: RunRow) -> None:
         )
 
 
-def _cell_row(cell: CellResult) -> tuple[str, int, int, str, str, str, str]:
+def _cell_row(cell: CellResult) -> tuple[str, int, int, str, str, str, str, int]:
     return (
         cell.outcome.value,
         cell.attempts,
@@ -149,6 +206,7 @@ def _cell_row(cell: CellResult) -> tuple[str, int, int, str, str, str, str]:
         cell.key.parameters_json,
         cell.note,
         cell.known_issue,
+        int(cell.selected),
     )
 
 
@@ -156,7 +214,7 @@ def run_cells(connection: sqlite3.Connection, run_id: str) -> dict[CellKey, Cell
     """The cells recorded for one run, without their evidence (history keeps none)."""
     rows = connection.execute(
         "SELECT platform, engine, service, check_name, parameters, outcome, attempts,"
-        " passed_after_retry, message, note, known_issue FROM outcomes"
+        " passed_after_retry, message, note, known_issue, selected FROM outcomes"
         " WHERE run_id = ?",
         (run_id,),
     )
@@ -172,6 +230,7 @@ def run_cells(connection: sqlite3.Connection, run_id: str) -> dict[CellKey, Cell
             note=row[9],
             known_issue=row[10],
             from_history=True,
+            selected=bool(row[11]),
         )
     return cells
 
@@ -258,43 +317,6 @@ def outcome_series(
 def _key(row: tuple) -> CellKey:  # type: ignore[type-arg]
     """A cell key from (platform, engine, service, check_name, parameters)."""
     return CellKey.of(row[:4], parameters_from_json(row[4]))
-
-
-def verdict_since(connection: sqlite3.Connection, run_id: str) -> dict[ServiceKey, str]:
-    """Per service of ``run_id``, the first run of the unbroken streak of runs (up
-    to ``run_id``) that gave it the same verdict; runs without it do not break it.
-
-    The verdict table is read once without a join or sort (plain tuples, ordered
-    in Python by run position): with 1,000 runs of 100 services this is the
-    cheapest of the ways tried.
-    """
-    position = {run.run_id: n for n, run in enumerate(runs(connection))}
-    limit = position[run_id]
-    streaks: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
-    rows = connection.execute(
-        "SELECT platform, engine, service, verdict, run_id FROM verdicts"
-    )
-    for platform, engine, service, verdict, row_run in rows:
-        n = position[row_run]
-        if n <= limit:
-            streaks.setdefault((platform, engine, service), []).append((n, verdict))
-    order = list(position)
-    return {
-        ServiceKey(*key): order[_streak_start(entries)]
-        for key, entries in streaks.items()
-        if any(n == limit for n, _ in entries)
-    }
-
-
-def _streak_start(entries: list[tuple[int, str]]) -> int:
-    """Position of the oldest entry in the newest run of equal verdicts."""
-    entries.sort(reverse=True)
-    current, start = entries[0][1], entries[0][0]
-    for n, verdict in entries[1:]:
-        if verdict != current:
-            break
-        start = n
-    return start
 
 
 def verdict_counts(connection: sqlite3.Connection) -> dict[str, dict[str, int]]:

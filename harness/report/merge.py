@@ -5,7 +5,8 @@ shard's results replace the results of the cells it ran, and every other cell of
 the run keeps what the earlier reports recorded (without its evidence, which lives
 in the earlier results folders).  Reporting the same folders again therefore gives
 the same run.  A selected cell without a result ("not run") never replaces a
-recorded result.
+recorded result, and a check the new report did not select never replaces one an
+earlier report selected.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ def merge_cells(
     """The run's cells: ``new`` over ``earlier``; sorted by key."""
     merged = dict(earlier)
     for key, cell in new.items():
-        before = earlier.get(key)
-        keep = before is not None and before.outcome is not Outcome.NOT_RUN
-        if cell.outcome is Outcome.NOT_RUN and keep:
+        if not _replaces(cell, earlier.get(key)):
             continue
         merged[key] = cell
     ran = {k.labels_only for k, c in merged.items() if c.outcome is not Outcome.NOT_RUN}
@@ -34,6 +33,16 @@ def merge_cells(
         for key, cell in sorted(merged.items())
         if cell.outcome is not Outcome.NOT_RUN or key.labels_only not in ran
     }
+
+
+def _replaces(cell: CellResult, before: CellResult | None) -> bool:
+    """Whether a new report's cell replaces what was recorded: a result always
+    does; "not run" only replaces "not run", and a left-out check only another."""
+    if before is None or cell.outcome is not Outcome.NOT_RUN:
+        return True
+    if before.outcome is not Outcome.NOT_RUN:
+        return False
+    return cell.selected or not before.selected
 
 
 def merge_run(earlier: RunRow | None, new: RunRow) -> RunRow:

@@ -7,13 +7,10 @@ any part was, and the union of engines, shards, selected cells and known issues.
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from harness.report.model import CellKey, EngineInfo, RunMeta
-
-log = logging.getLogger(__name__)
 
 META_KIND = "harness-run-meta"
 META_SCHEMA = 1
@@ -48,7 +45,8 @@ def merge_meta(parts: list[dict[str, Any]]) -> RunMeta:
     meta = RunMeta(files=len(parts))
     if not parts:
         return meta
-    meta.run_id = _merged_run_id(parts)
+    meta.run_ids = sorted({str(p["run_id"]) for p in parts})
+    meta.run_id = meta.run_ids[0]
     meta.harness_version = _first(parts, "harness_version")
     meta.started = _earliest(parts)
     meta.finished = _latest_finish(parts)
@@ -61,7 +59,9 @@ def merge_meta(parts: list[dict[str, Any]]) -> RunMeta:
     meta.ci = ", ".join(cis) or None
     meta.shards = sorted({str(p["shard"]) for p in parts if p.get("shard")})
     meta.engines = _engines(parts)
-    meta.selected = _selected(parts)
+    meta.selected = _cells(parts, "selected")
+    meta.matrix_checks = _cells(parts, "matrix_checks")
+    meta.deselected = _cells(parts, "deselected")
     meta.known_issues = _known_issues(parts)
     return meta
 
@@ -71,13 +71,6 @@ def shown_ci(value: object) -> str:
     recorded) becomes the generic ``CI``."""
     text = str(value).strip()
     return "CI" if text.lower() in ("true", "1", "yes") else text
-
-
-def _merged_run_id(parts: list[dict[str, Any]]) -> str:
-    ids = sorted({str(p["run_id"]) for p in parts})
-    if len(ids) > 1:
-        log.warning("meta files name several run ids %s; using %s", ids, ids[0])
-    return ids[0]
 
 
 def _first(parts: list[dict[str, Any]], name: str) -> str:
@@ -120,10 +113,12 @@ def _engines(parts: list[dict[str, Any]]) -> list[EngineInfo]:
     return sorted(seen.values(), key=lambda e: (e.platform, e.engine, e.version))
 
 
-def _selected(parts: list[dict[str, Any]]) -> set[CellKey]:
+def _cells(parts: list[dict[str, Any]], name: str) -> set[CellKey]:
+    """The union of one list of cells, ``[platform, engine, service, check]``
+    each, over every part."""
     cells: set[CellKey] = set()
     for part in parts:
-        for item in part.get("selected") or []:
+        for item in part.get(name) or []:
             if isinstance(item, list) and len(item) == 4:
                 cells.add(CellKey.of(str(value) for value in item))
     return cells

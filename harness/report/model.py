@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 NO_LONGER_REPRODUCES = "known issue no longer reproduces"
+NOT_SELECTED = "not selected in this run"
+INTERRUPTED = "interrupted: the run was stopped while this check ran"
 
 
 class Outcome(enum.StrEnum):
@@ -196,11 +198,28 @@ class CellResult:
     earlier_attempts: list[Attempt] = field(default_factory=list)
     recorded_message: str = ""  # a cell taken from history has no attempt
     from_history: bool = False  # recorded by an earlier report of the same run
+    # False for a check of the matrix that the run's filters, shard or a pytest
+    # option (-k) left out: it is "not run", and its service's verdict unknown.
+    selected: bool = True
 
     @property
     def message(self) -> str:
         """The failure message of the deciding attempt ("" when none)."""
         return self.attempt.message if self.attempt else self.recorded_message
+
+    @property
+    def shown(self) -> tuple[str, str]:
+        """(style token, words) of the outcome as the pages show it: a strict
+        known issue that passed is "passed — known issue no longer reproduces"
+        (its outcome stays failed, as the run's exit code says), a check the run
+        left out is "not selected" rather than plainly "not run"."""
+        if self.no_longer_reproduces:
+            return "gone", f"passed — {NO_LONGER_REPRODUCES}"
+        if not self.selected:
+            return self.outcome.value, "not selected"
+        if self.note.startswith(INTERRUPTED):
+            return self.outcome.value, "not run (interrupted)"
+        return self.outcome.value, self.outcome.label
 
     @property
     def no_longer_reproduces(self) -> bool:
@@ -232,6 +251,9 @@ class ServiceVerdict:
     verdict: Verdict
     note: str
     checks: dict[str, Outcome]
+    # Every check of the matrix for the service has an outcome in this run (none
+    # is "not run").  Only such verdicts start or break a "since" streak.
+    complete: bool = True
 
 
 @dataclass
@@ -260,6 +282,7 @@ class RunMeta:
     """The merged harness-meta files of a run (one per pytest worker or shard)."""
 
     run_id: str = ""
+    run_ids: list[str] = field(default_factory=list)  # every id the files name
     harness_version: str = ""
     started: str = ""
     finished: str | None = None
@@ -268,6 +291,10 @@ class RunMeta:
     ci: str | None = None
     engines: list[EngineInfo] = field(default_factory=list)
     selected: set[CellKey] = field(default_factory=set)
+    # Every check of the matrix in the (platform, engine, service) groups the run
+    # selected from, and the cells a pytest option (-k, -m) deselected.
+    matrix_checks: set[CellKey] = field(default_factory=set)
+    deselected: set[CellKey] = field(default_factory=set)
     known_issues: dict[CellKey, tuple[str, str]] = field(default_factory=dict)
     files: int = 0
     shards: list[str] = field(default_factory=list)  # "i/n" of each CI shard read

@@ -41,7 +41,11 @@ def matrix_json(d: Dashboard) -> dict[str, Any]:
         "kind": "harness-matrix",
         "run": _run(d),
         "engines": [vars(e) for e in d.meta.engines],
-        "summary": {"outcomes": d.outcome_counts(), "verdicts": d.verdict_counts()},
+        "summary": {
+            "outcomes": d.outcome_counts(),
+            "not_selected": d.not_selected,
+            "verdicts": d.verdict_counts(),
+        },
         "verdicts": [_verdict(d, v) for v in d.verdicts],
         "cells": [_cell(d, cell) for cell in d.cells.values()],
         "changes": {
@@ -88,6 +92,7 @@ def _cell(d: Dashboard, cell: CellResult) -> dict[str, Any]:
     return {
         **cell.key.as_dict(),
         "outcome": cell.outcome.value,
+        "selected": cell.selected,
         "note": cell.note,
         "known_issue": cell.known_issue or None,
         "message": cell.message,
@@ -159,9 +164,7 @@ def _markdown_grid(grid: EngineGrid) -> list[str]:
 
 
 def _markdown_square(square: ServiceView) -> str:
-    checks = ", ".join(
-        f"{md_cell(c.key.check)} {c.outcome.label}" for c in square.checks
-    )
+    checks = ", ".join(f"{md_cell(c.key.check)} {c.shown[1]}" for c in square.checks)
     return f"**{square.verdict.verdict.value}** ({checks})"
 
 
@@ -178,10 +181,13 @@ def xml_text(text: str) -> str:
 
 
 def junit_xml(d: Dashboard) -> ET.ElementTree:
-    """One testsuite per platform/engine and one testcase per cell."""
+    """One testsuite per platform/engine and one testcase per cell the run
+    selected (what it left out is no test case of this run)."""
     root = ET.Element("testsuites", name=xml_text(f"harness run {d.run_id}"))
     suites: dict[tuple[str, str], ET.Element] = {}
     for key, cell in d.cells.items():
+        if not cell.selected:
+            continue
         pair = (key.platform, key.engine)
         if pair not in suites:
             name = xml_text(f"{key.platform} / {key.engine}")

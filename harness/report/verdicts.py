@@ -1,9 +1,13 @@
 """Verdicts per (platform, engine, service) from the outcomes of its checks.
 
-supported: every check passed.  partial: some passed, the rest failed or are known
+supported: every check passed (a strict known issue that no longer reproduces
+counts as passed: its check did).  partial: some passed, the rest failed or are known
 issues.  unsupported: none passed and at least one failed or is a known issue.
 unknown: anything broken, skipped or not run prevents a claim, so infrastructure
-trouble is never published as "unsupported".
+trouble is never published as "unsupported".  The checks are all those of the
+matrix for the service: one that the run's filters or shard left out is "not run",
+so a run of ``--check serves`` gives unknown verdicts, never a verdict about the
+service as a whole from one of its checks.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
 from harness.report.model import (
+    NOT_SELECTED,
     CellKey,
     CellResult,
     Outcome,
@@ -70,21 +75,42 @@ def service_verdicts(cells: Mapping[CellKey, CellResult]) -> list[ServiceVerdict
 
 
 def _service_verdict(key: ServiceKey, checks: list[CellResult]) -> ServiceVerdict:
-    verdict = verdict_for(cell.outcome for cell in checks)
+    # A known issue that no longer reproduces is a check that passed: matrix.yaml,
+    # not the engine, is out of date (the run's exit code and the dashboard's top
+    # list say so).
+    verdict = verdict_for(
+        Outcome.PASSED if cell.no_longer_reproduces else cell.outcome for cell in checks
+    )
     return ServiceVerdict(
         key=key,
         verdict=verdict,
         note=verdict_note(checks),
         checks={cell.key.check: cell.outcome for cell in checks},
+        complete=all(cell.outcome is not Outcome.NOT_RUN for cell in checks),
     )
 
 
 def verdict_note(checks: list[CellResult]) -> str:
-    """Which checks passed and which did not, and why, in one line.
+    """Which checks passed and which did not, and why, in one line; first, which
+    checks the run did not select, when it left some out.
 
     Example: ``passed: starts; failed: serves (AssertionError: port 135 in use);
-    expected failure: isolated (known issue: Wine has no job objects)``.
+    expected failure: isolated (known issue: Wine has no job objects)``, or
+    ``only serves ran (isolated, starts not selected in this run); passed: serves``.
     """
+    left_out = sorted(cell.key.check for cell in checks if not cell.selected)
+    note = _outcome_note([cell for cell in checks if cell.selected])
+    if not left_out:
+        return note
+    ran = sorted(
+        {c.key.check for c in checks if c.selected and c.outcome is not Outcome.NOT_RUN}
+    )
+    head = f"only {', '.join(ran)} ran" if ran else "no check ran"
+    head += f" ({', '.join(left_out)} {NOT_SELECTED})"
+    return "; ".join(part for part in (head, note) if part)
+
+
+def _outcome_note(checks: list[CellResult]) -> str:
     groups: dict[str, list[str]] = defaultdict(list)
     names = Counter(cell.key.check for cell in checks)
     for cell in sorted(checks, key=lambda c: c.key):
@@ -103,6 +129,8 @@ def _check_text(cell: CellResult, with_parameters: bool) -> str:
     if cell.no_longer_reproduces:
         issue = f"; known issue: {cell.known_issue}" if cell.known_issue else ""
         return f"{name} (passed{issue})"
+    if cell.outcome is Outcome.NOT_RUN:  # the note says why; no message does
+        return f"{name} ({cell.note})" if cell.note else name
     reasons = []
     if cell.outcome is not Outcome.PASSED and cell.first_line:
         reasons.append(cell.first_line)

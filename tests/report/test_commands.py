@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from harness.report import build_report
 from harness.report.commands import diff, report
 
 pytest_plugins = ["pytester"]
@@ -151,3 +153,68 @@ def test_report_runs_allure_generate_with_the_right_options(
     argv = expected.format(results=results, out=out_dir, config=config)
     assert log.read_text().split() == argv.split()
     assert f"Allure HTML report: {out_dir / 'index.html'}" in out
+
+
+def damage(store: Path, how: str) -> None:
+    """Make the history store unusable the way a user's disk or editor might."""
+    if how == "garbage":
+        store.write_text("garbage\n")
+    else:  # a copy cut short: the header survives, the pages do not
+        data = store.read_bytes()
+        store.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated"])
+def test_a_damaged_history_is_a_clear_error_and_keeps_the_last_report(
+    cli: typer.Typer, make_results: Callable[..., Path], tmp_path: Path, how: str
+) -> None:
+    root = tmp_path / "r"
+    results = make_results("h1", {A: "passed"})
+    assert invoke(cli, "report", results, "-o", root)[0] == 0
+    page = (root / "h1" / "index.html").read_text()
+    store = root / "history.sqlite"
+    damage(store, how)
+    result = CliRunner().invoke(cli, ["report", str(results), "-o", str(root)])
+    assert result.exit_code == 3, result.output
+    assert isinstance(result.exception, SystemExit)  # no traceback
+    message = " ".join(result.stderr.split())
+    assert f"the history store {store} is damaged" in message
+    assert f"mv {store} {store}.damaged" in message
+    # the earlier report of the run is left as it was
+    assert (root / "h1" / "index.html").read_text() == page
+    result = CliRunner().invoke(cli, ["diff", "h1", "h1", "-o", str(root)])
+    assert result.exit_code == 3 and isinstance(result.exception, SystemExit)
+    assert f"the history store {store} is damaged" in " ".join(result.stderr.split())
+    store.rename(store.with_name("history.sqlite.damaged"))
+    assert invoke(cli, "report", results, "-o", root)[0] == 0
+
+
+def test_a_history_store_that_cannot_be_opened_names_the_file(
+    cli: typer.Typer, make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = tmp_path / "r"
+    (root / "history.sqlite").mkdir(parents=True)
+    code, _, err = invoke(cli, "report", make_results("h2", {A: "passed"}), "-o", root)
+    assert code == 3
+    assert f"the history store {root / 'history.sqlite'} cannot be used" in err
+
+
+def test_shards_with_their_own_ids_merge_into_the_given_id_without_a_warning(
+    make_results: Callable[..., Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = make_results("shard-a", {A: "passed"})
+    second = make_results("shard-b", {("win2022", "wine", "dcom", "starts"): "passed"})
+    with caplog.at_level(logging.INFO, logger="harness.report"):
+        build_report([first, second], tmp_path / "r", run_id="nightly")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    merged = [r.getMessage() for r in caplog.records if "merged into" in r.message]
+    assert merged == [
+        "the run ids ['shard-a', 'shard-b'] of the results are merged into nightly"
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="harness.report"):
+        run_dir = build_report([first, second], tmp_path / "r")
+    assert run_dir.name == "shard-a"
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "several run ids ['shard-a', 'shard-b']; using shard-a" in warning
+    assert "--run-id" in warning

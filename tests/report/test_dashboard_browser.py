@@ -6,7 +6,7 @@ These tests fail, never skip, when Chromium is missing: CI installs it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -247,3 +247,60 @@ def test_a_retried_cell_shows_every_attempt(dashboard: Browser) -> None:
     dashboard.click("section.evidence:not([hidden]) details.attempt.earlier > summary")
     opened = dashboard.js(panel + "details.attempt.earlier').innerText")
     assert "Failure message" in opened and "AssertionError: first try fails" in opened
+
+
+def test_a_known_issue_that_no_longer_reproduces_reads_as_passed(
+    make_results: Callable[..., Path], tmp_path: Path, browser: Browser
+) -> None:
+    rpcss = ("wine-8", "wine", "rpcss")
+    outcomes = {(*rpcss, "starts"): "xpass", (*rpcss, "serves"): "passed"}
+    run_dir = build_report([make_results("gone", outcomes)], tmp_path / "reports")
+    browser.open((run_dir / "index.html").as_uri())
+    check = "document.querySelector('td[data-service=\"rpcss\"] button.check')"
+    assert browser.js(check + ".innerText") == (
+        "starts: passed — known issue no longer reproduces"
+    )
+    colour = browser.js(f"getComputedStyle({check}.querySelector('.o')).color")
+    failed = browser.js(
+        "getComputedStyle(document.documentElement).getPropertyValue('--failed')"
+    )
+    assert colour == "rgb(21, 101, 192)" and failed.strip() == "#c62828"
+    top = browser.js("document.getElementById('no-longer-reproduces').innerText")
+    assert "wine-8 / wine / rpcss / starts: passed" in top
+    assert visible_squares(browser) == [["wine", "wine-8", "rpcss", "supported"]]
+    facts = browser.js("document.getElementById('run-facts').innerText")
+    assert "1 failed (1 known issue no longer reproducing)" in facts
+    browser.click('td[data-service="rpcss"] button.check')
+    panel = browser.js(
+        "document.querySelector('section.evidence:not([hidden])').innerText"
+    )
+    assert "Outcome: passed — known issue no longer reproduces" in panel
+    assert "remove it from matrix.yaml" in panel
+    data = json.loads((run_dir / "matrix.json").read_text())
+    starts = next(c for c in data["cells"] if c["check"] == "starts")
+    assert starts["outcome"] == "failed"  # what the exit code counts
+
+
+def test_a_filtered_run_shows_what_it_left_out(
+    make_results: Callable[..., Path], tmp_path: Path, browser: Browser
+) -> None:
+    matrix = [["wine-8", "wine", "schedule", c] for c in ("starts", "serves")]
+    results = make_results(
+        "serves",
+        {("wine-8", "wine", "schedule", "serves"): "passed"},
+        matrix_checks=matrix,
+    )
+    run_dir = build_report([results], tmp_path / "reports")
+    browser.open((run_dir / "index.html").as_uri())
+    assert visible_squares(browser) == [["wine", "wine-8", "schedule", "unknown"]]
+    checks = browser.js(
+        "Array.from(document.querySelectorAll('button.check')).map(b => b.innerText)"
+    )
+    assert checks == ["starts: not selected", "serves: passed"]
+    browser.click("details.note > summary")
+    note = browser.js("document.querySelector('details.note').innerText")
+    assert "only serves ran (starts not selected in this run)" in note
+    browser.open((run_dir.parent / "index.html").as_uri())
+    row = browser.js("document.querySelector('tr[data-run=\"serves\"]').innerText")
+    assert "1 passed; 1 not selected" in row
+    assert browser.exceptions == []

@@ -386,4 +386,33 @@ def test_a_schema_1_store_is_converted_and_keeps_its_runs(
     assert [c["before_run"] for c in data["changes"]["newly_fixed"]] == ["old"]
     with sqlite3.connect(root / HISTORY_FILE) as connection:
         schema = connection.execute("SELECT value FROM store").fetchone()
-    assert schema == ("2",)
+        complete = connection.execute("SELECT complete FROM verdicts").fetchall()
+    assert schema == ("3",) and complete == [(1,)]
+
+
+def test_a_schema_2_store_gets_the_columns_of_schema_3(
+    make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = tmp_path / "reports"
+    build_report([make_results("two", {A: "failed"})], root)
+    with sqlite3.connect(root / HISTORY_FILE) as connection:
+        connection.execute("ALTER TABLE outcomes DROP COLUMN selected")
+        connection.execute("ALTER TABLE verdicts DROP COLUMN complete")
+        connection.execute("ALTER TABLE runs DROP COLUMN counts")
+        connection.execute("UPDATE store SET value = '2'")
+    run_dir = build_report([make_results("three", {A: "passed"})], root)
+    assert [h["outcome"] for h in cell_of(matrix(run_dir), A)["history"]] == [
+        "failed",
+        "passed",
+    ]
+    with sqlite3.connect(root / HISTORY_FILE) as connection:
+        rows = connection.execute(
+            "SELECT run_id, o.selected, v.complete FROM outcomes o"
+            " JOIN verdicts v USING (run_id) ORDER BY run_id"
+        ).fetchall()
+        schema = connection.execute("SELECT value FROM store").fetchone()
+        counts = connection.execute(
+            "SELECT run_id, counts FROM runs ORDER BY run_id"
+        ).fetchall()
+    assert rows == [("three", 1, 1), ("two", 1, 1)] and schema == ("3",)
+    assert counts == [("three", '{"passed": 1}'), ("two", '{"failed": 1}')]
