@@ -1,40 +1,53 @@
-"""A tiny Windows stand-in: cmd.exe and a sliver of PowerShell, run on this machine.
+"""A tiny Windows stand-in: cmd.exe, a sliver of PowerShell and a few recorded
+programs, run on this machine.
 
 Nothing here can run Windows, so the loopback WS-Management server runs commands
-with this stand-in instead.  It models the behaviour the transport depends on, as
+with this stand-in instead.  It models the behaviour the harness depends on, as
 Windows has it:
 
-* cmd.exe: the 8191-character limit, caret escapes, quotes, the ``&``/``&&``/``|``
-  operators (so an injection would really run a second command), ``exit N``,
-  ``cmd /c``, ``echo``, ``type`` (raw bytes, as on Windows), ``timeout /t``,
-  ``sc query`` (localized text, numeric exit code), ``shutdown /r``, 9009 for an
-  unknown program, and output in the shell's code page (``?`` for characters it
-  cannot encode).
-* powershell.exe: ``-EncodedCommand`` and ``-File`` (a .ps1 without a byte order
-  mark is read in the ANSI code page, as Windows PowerShell 5.1 does), statements
-  ``exit``, ``throw``, ``Write-Error`` (CLIXML on stderr), ``Write-Output``,
-  ``Start-Sleep``, native commands, ``try/catch``, ``& { } @splat``, ``param()``,
-  and PowerShell's rule that without ``exit`` the process exit code is 0 or 1.
-* The harness's own scripts are recognised by their first line (``# hx:name``) and
-  emulated in Python, since their PowerShell cannot run here.
+* cmd.exe (this module): the 8191-character limit, caret escapes, quotes, the
+  ``&``/``&&``/``|`` operators (so an injection would really run a second command),
+  ``>``/``2>`` redirections, ``exit N``, ``cmd /c`` with its rule for outer quotes,
+  ``echo``, ``type`` (raw bytes, as on Windows), ``start ["title"] [/wait]``,
+  ``timeout /t``, ``sc query`` (localized text, numeric exit code), ``shutdown /r``,
+  9009 for an unknown program, and output in the shell's code page (``?`` for
+  characters it cannot encode).
+* The disk is a folder (C:\\x is root/C/x); the registry hives the harness touches
+  are files on it (the service database, the machine's PATH), so a snapshot of the
+  folder is a snapshot of the machine.  A process sees the disk through a view: the
+  host's, a Windows container's own root, or a sandbox that reads through to the
+  host and writes into its box.
+* Installed programs exist only as files: a program named by path runs when its
+  file is there, a bare name is looked up in the machine's PATH (System32 holds
+  cmd, sc, powershell ...).  What each recorded program does is in
+  standin_programs.py, standin_docker.py and standin_sandboxie.py.
+* powershell.exe: standin_ps.py.  The harness's own scripts (``# hx:name``) are
+  emulated there in Python: no PowerShell runs here, so their bodies never execute
+  in these tests.
 """
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import queue
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 CMD_LIMIT = 8191
+SYSTEM32 = "C:\\Windows\\System32"
+SCM_FILE = f"{SYSTEM32}\\config\\hx-services.json"  # stands for the SYSTEM hive
+ENV_FILE = f"{SYSTEM32}\\config\\hx-environment.json"
+NOT_FOUND_TEXT = (
+    "'{0}' is not recognized as an internal or external command,\r\n"
+    "operable program or batch file.\r\n"
+)
 SC_TEXT = {
     "en": "[SC] EnumQueryServicesStatus:OpenService FAILED 1060:\r\n\r\n"
     "The specified service does not exist as an installed service.\r\n",
@@ -43,6 +56,7 @@ SC_TEXT = {
     "de": "[SC] EnumQueryServicesStatus:OpenService FEHLER 1060:\r\n\r\n"
     "Der angegebene Dienst ist kein installierter Dienst.\r\n",
 }
+Program = Callable[["Process", list[str], str], int]
 
 
 class Exit(Exception):
@@ -50,17 +64,80 @@ class Exit(Exception):
         self.code = code
 
 
-class PSError(Exception):
-    """A terminating PowerShell error (throw, -ErrorAction Stop)."""
-
-
 class Cancelled(Exception):
     """The process was terminated (Signal terminate, shell deleted)."""
 
 
+# --- the disk and how processes see it ---------------------------------------------
+
+
+def drive_path(root: Path, windows: str) -> Path:
+    """Where a Windows path lives under `root` (C:\\x -> root/C/x)."""
+    text = windows.replace("/", "\\")
+    drive, _, rest = text.partition(":\\")
+    parts = [p for p in rest.split("\\") if p and p != "."]
+    return root.joinpath(drive.upper() or "C", *parts)
+
+
+class View:
+    """The host's own disk: reads and writes go to the same place."""
+
+    def __init__(self, machine: Machine, name: str = "host") -> None:
+        self.machine = machine
+        self.name = name
+
+    def read(self, windows: str) -> Path:
+        return self.machine.path(windows)
+
+    def write(self, windows: str) -> Path:
+        path = self.read(windows)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+class RootView(View):
+    """A Windows container: its own C: under `root`, nothing of the host's."""
+
+    def __init__(self, machine: Machine, name: str, root: Path) -> None:
+        super().__init__(machine, name)
+        self.root = root
+
+    def read(self, windows: str) -> Path:
+        return drive_path(self.root, windows)
+
+
+class BoxView(View):
+    """A sandbox: reads fall through to the host, writes land in the box's folder."""
+
+    def __init__(self, machine: Machine, name: str, box_root: Path) -> None:
+        super().__init__(machine, name)
+        self.box_root = box_root  # <FileRootPath>, as a path of this machine
+
+    def read(self, windows: str) -> Path:
+        copy = self._copy(windows)
+        return copy if copy.exists() else self.machine.path(windows)
+
+    def write(self, windows: str) -> Path:
+        copy = self._copy(windows)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        return copy
+
+    def _copy(self, windows: str) -> Path:
+        return drive_path(self.box_root / "drive", windows)
+
+
+def read_json(view: View, windows: str, default: Any) -> Any:
+    path = view.read(windows)
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
+
+
+def write_json(view: View, windows: str, value: Any) -> None:
+    view.write(windows).write_text(json.dumps(value, indent=1), encoding="utf-8")
+
+
 @dataclasses.dataclass
 class Machine:
-    """The stand-in host: a folder for C:, code pages, boot time, what ran."""
+    """The stand-in host: a folder for its disk, code pages, boot time, what ran."""
 
     root: Path
     oem_codepage: int = 437
@@ -69,8 +146,9 @@ class Machine:
     computer_name: str = "HXSTANDIN"
     language: str = "en"
     boot_time: str = "2026-12-01T08:00:00.0000000Z"
-    licence_expired_at: str | None = None
-    services: set[str] = dataclasses.field(default_factory=set)
+    licence_expired_at: str | None = None  # when WLMS logged event 100
+    evaluation_end: str | None = None  # SoftwareLicensingProduct.EvaluationEndDate
+    lab_address: str | None = None  # the address of its lab network adapter
     executed: list[list[str]] = dataclasses.field(default_factory=list)
     command_lines: list[str] = dataclasses.field(default_factory=list)
     open_files: set[Path] = dataclasses.field(default_factory=set)
@@ -78,22 +156,57 @@ class Machine:
     on_shutdown: Callable[[], None] | None = None
 
     def path(self, windows: str) -> Path:
-        """Where a Windows path lives on this machine (C:\\x -> root/C/x)."""
-        text = windows.replace("/", "\\")
-        drive, _, rest = text.partition(":\\")
-        parts = [p for p in rest.split("\\") if p]
-        return self.root.joinpath(drive.upper() or "C", *parts)
+        """Where a Windows path of the host lives on this machine."""
+        return drive_path(self.root, windows)
+
+    @property
+    def host_view(self) -> View:
+        return View(self)
+
+    @property
+    def services(self) -> dict[str, dict[str, Any]]:
+        """The host's service database: name -> state, pid, binary path."""
+        return dict(read_json(self.host_view, SCM_FILE, {}))
+
+    @services.setter
+    def services(self, value: set[str] | dict[str, dict[str, Any]]) -> None:
+        if not isinstance(value, dict):
+            value = {
+                name: {"state": "RUNNING", "pid": 800 + i, "binpath": ""}
+                for i, name in enumerate(sorted(value))
+            }
+        write_json(self.host_view, SCM_FILE, value)
+
+    def add_to_path(self, folder: str) -> None:
+        """What an installer does to the machine's PATH (new shells see it)."""
+        env = read_json(self.host_view, ENV_FILE, {})
+        env["Path"] = [*env.get("Path", []), folder]
+        write_json(self.host_view, ENV_FILE, env)
+
+    def search_path(self) -> list[str]:
+        extra = read_json(self.host_view, ENV_FILE, {}).get("Path", [])
+        return [SYSTEM32, "C:\\Windows", *extra]
+
+
+# --- processes ----------------------------------------------------------------------
 
 
 class Process:
     """One command running in a thread, with stdin, stdout, stderr and exit code."""
 
     def __init__(
-        self, machine: Machine, line: str, codepage: int, env: dict[str, str]
+        self,
+        machine: Machine,
+        line: str,
+        codepage: int,
+        env: dict[str, str],
+        view: View | None = None,
     ) -> None:
         self.machine, self.line, self.codepage, self.env = machine, line, codepage, env
+        self.view = view or machine.host_view
         self.stdin: queue.Queue[bytes | None] = queue.Queue()
         self.out, self.err = bytearray(), bytearray()
+        self.sinks: list[tuple[Any, Any]] = []  # redirections, innermost last
         self.exit_code: int | None = None
         self.cancel = threading.Event()
         self.changed = threading.Condition()
@@ -106,6 +219,7 @@ class Process:
         except Cancelled:
             code = 0xC000013A  # STATUS_CONTROL_C_EXIT, as for a terminated process
         except Exception as error:  # noqa: BLE001 - a stand-in bug shows as output
+            self.sinks.clear()
             self.write_err(f"stand-in error: {type(error).__name__}: {error}\r\n")
             code = 99
         with self.changed:
@@ -113,20 +227,49 @@ class Process:
             self.changed.notify_all()
 
     def write(self, data: bytes) -> None:
+        if self.sinks and self.sinks[-1][0] is not None:
+            self.sinks[-1][0].write(data)
+            return
         with self.changed:
             self.out += data
             self.changed.notify_all()
 
     def write_err(self, text: str | bytes) -> None:
         data = text if isinstance(text, bytes) else self.encode(text)
+        if self.sinks and self.sinks[-1][1] is not None:
+            self.sinks[-1][1].write(data)
+            return
         with self.changed:
             self.err += data
             self.changed.notify_all()
+
+    @contextlib.contextmanager
+    def redirected(self, out: Any = None, err: Any = None) -> Iterator[None]:
+        """Send output to file-like sinks (None keeps the current destination)."""
+        current = self.sinks[-1] if self.sinks else (None, None)
+        self.sinks.append((out or current[0], err or current[1]))
+        try:
+            yield
+        finally:
+            self.sinks.pop()
+
+    @contextlib.contextmanager
+    def inside(self, view: View, env: dict[str, str] | None = None) -> Iterator[None]:
+        """Run the next commands in another view (a container, a sandbox)."""
+        saved = self.view, self.env
+        self.view, self.env = view, {**self.env, **(env or {})}
+        try:
+            yield
+        finally:
+            self.view, self.env = saved
 
     def encode(self, text: str, codepage: int | None = None) -> bytes:
         codepage = codepage or self.codepage
         codec = "utf-8" if codepage == 65001 else f"cp{codepage}"
         return text.encode(codec, errors="replace")
+
+    def print(self, text: str) -> None:
+        self.write(self.encode(text))
 
     def take(self, wait: float) -> tuple[bytes, bytes, int | None]:
         """Output so far, waiting up to `wait` seconds for some or for the end."""
@@ -148,37 +291,97 @@ class Process:
         self.stdin.put(None)
 
 
+class _Null:
+    def write(self, data: bytes) -> None:
+        pass
+
+
+NULL = _Null()
+
+
 # --- cmd.exe ----------------------------------------------------------------------
 
 
-def split_cmd(line: str) -> list[tuple[str, str]]:
-    """(operator, command) pairs as cmd.exe splits a line; carets removed."""
-    parts, current, quoted, i = [], [], False, 0
-    op = ""
+@dataclasses.dataclass
+class Simple:
+    """One simple command of a line: its operator, text and redirections."""
+
+    op: str
+    chars: list[tuple[str, bool]]  # (character, literal: quoted or escaped)
+
+    @property
+    def text(self) -> str:
+        return "".join(c for c, _ in self.chars)
+
+
+def _scan(line: str) -> list[Simple]:
+    """A line split at unquoted, unescaped & | && || (cmd.exe's first pass)."""
+    parts, current, quoted, i, op = [], [], False, 0, ""
     while i < len(line):
         char = line[i]
         if char == '"':
             quoted = not quoted
-            current.append(char)
+            current.append((char, False))
         elif char == "^" and not quoted and i + 1 < len(line):
             i += 1
-            current.append("\0" + line[i])  # escaped: literal, never an operator
+            current.append((line[i], True))  # escaped: literal, never an operator
         elif char in "&|" and not quoted:
-            parts.append((op, "".join(current)))
+            parts.append(Simple(op, current))
             double = i + 1 < len(line) and line[i + 1] == char
             op, current = char * (2 if double else 1), []
             i += 1 if double else 0
         else:
-            current.append(char)
+            current.append((char, quoted))
         i += 1
-    parts.append((op, "".join(current)))
+    parts.append(Simple(op, current))
     # cmd.exe blanks are space and tab only; Python also strips \x1c-\x1f.
-    return [(o, c.replace("\0", "")) for o, c in parts if c.strip(" \t")]
+    return [p for p in parts if p.text.strip(" \t")]
+
+
+def split_cmd(line: str) -> list[tuple[str, str]]:
+    """(operator, command) pairs as cmd.exe splits a line; carets removed."""
+    return [(part.op, part.text) for part in _scan(line)]
+
+
+def take_redirections(simple: Simple) -> tuple[str, dict[int, tuple[str, bool]]]:
+    """The command without its redirections, and {stream: (path, append)}."""
+    chars, out, redirects, i = simple.chars, [], {}, 0
+    while i < len(chars):
+        char, literal = chars[i]
+        if char != ">" or literal:
+            out.append(char)
+            i += 1
+            continue
+        stream = 1
+        if out and out[-1] in "12" and (len(out) == 1 or out[-2] in " \t"):
+            stream = int(out.pop())
+        append = i + 1 < len(chars) and chars[i + 1] == (">", False)
+        i += 2 if append else 1
+        while i < len(chars) and chars[i][0] in " \t":
+            i += 1
+        start = i
+        while i < len(chars) and not (chars[i][0] in " \t" and not chars[i][1]):
+            i += 1
+        target = "".join(c for c, _ in chars[start:i]).replace('"', "")
+        redirects[stream] = (target, append)
+    return "".join(out), redirects
 
 
 def argv_split(line: str) -> list[str]:
     """CommandLineToArgvW: how a program's runtime splits its command line."""
-    args, current, quoted, i, have = [], [], False, 0, False
+    return _argv_tokens(line)[0]
+
+
+def split_head(line: str, count: int) -> tuple[list[str], str]:
+    """The first `count` arguments of a command line, and the rest as it was
+    written (how a program such as Start.exe passes a command line on)."""
+    tokens, ends = _argv_tokens(line, limit=count)
+    rest = line[ends[-1] :].lstrip(" \t") if ends else line.lstrip(" \t")
+    return tokens, rest
+
+
+def _argv_tokens(line: str, limit: int = 0) -> tuple[list[str], list[int]]:
+    args, ends, current, quoted, i, have = [], [], [], False, 0, False
     while i < len(line):
         char = line[i]
         if char == "\\":
@@ -205,6 +408,9 @@ def argv_split(line: str) -> list[str]:
         elif char in " \t" and not quoted:
             if have:
                 args.append("".join(current))
+                ends.append(i)
+                if limit and len(args) == limit:
+                    return args, ends
             current, have = [], False
         else:
             current.append(char)
@@ -212,7 +418,8 @@ def argv_split(line: str) -> list[str]:
         i += 1
     if have:
         args.append("".join(current))
-    return args
+        ends.append(i)
+    return args, ends
 
 
 def run_cmd(proc: Process, line: str) -> int:
@@ -222,11 +429,26 @@ def run_cmd(proc: Process, line: str) -> int:
         return 1
     line = re.sub(r"%(\w+)%", lambda m: proc.env.get(m.group(1), m.group()), line)
     code = 0
-    for op, command in split_cmd(line):
-        if (op == "&&" and code != 0) or (op == "||" and code == 0):
+    for simple in _scan(line):
+        if (simple.op == "&&" and code != 0) or (simple.op == "||" and code == 0):
             continue
-        code = run_simple(proc, command)
+        command, redirects = take_redirections(simple)
+        code = _run_redirected(proc, command, redirects)
     return code
+
+
+def _run_redirected(
+    proc: Process, command: str, redirects: dict[int, tuple[str, bool]]
+) -> int:
+    if not redirects:
+        return run_simple(proc, command)
+    with contextlib.ExitStack() as stack:
+        sinks = {}
+        for stream, (target, append) in redirects.items():
+            path = proc.view.write(target)
+            sinks[stream] = stack.enter_context(path.open("ab" if append else "wb"))
+        stack.enter_context(proc.redirected(sinks.get(1), sinks.get(2)))
+        return run_simple(proc, command)
 
 
 def run_simple(proc: Process, command: str) -> int:
@@ -234,16 +456,43 @@ def run_simple(proc: Process, command: str) -> int:
     if not argv:
         return 0
     proc.machine.executed.append(argv)
-    name = re.sub(r"\.exe$", "", argv[0].replace("/", "\\").split("\\")[-1].lower())
-    rest = command.strip()[len(command.strip().split(None, 1)[0]) :].lstrip()
-    builtin = CMD_PROGRAMS.get(name)
-    if builtin is None:
-        proc.write_err(
-            f"'{argv[0]}' is not recognized as an internal or external "
-            "command,\r\noperable program or batch file.\r\n"
-        )
+    text = command.strip()
+    if text.startswith('"') and text.find('"', 1) > 0:
+        rest = text[text.find('"', 1) + 1 :]
+    else:
+        rest = text[len(text.split(None, 1)[0]) :]
+    program = resolve(proc, argv[0])
+    if program is None:
+        proc.write_err(NOT_FOUND_TEXT.format(argv[0]))
         return 9009
-    return builtin(proc, argv, rest)
+    return program(proc, argv, rest.lstrip())
+
+
+def program_name(word: str) -> str:
+    return re.sub(r"\.exe$", "", word.replace("/", "\\").split("\\")[-1].lower())
+
+
+def resolve(proc: Process, word: str) -> Program | None:
+    """What runs for the first word of a command, as cmd.exe finds it: an internal
+    command, else a program file (by its path, or along the PATH)."""
+    from tests.windows import standin_programs
+
+    name = program_name(word)
+    if "\\" not in word and "/" not in word and ":" not in word:
+        if name in BUILTINS:
+            return BUILTINS[name]
+        if name in SYSTEM_PROGRAMS:
+            return SYSTEM_PROGRAMS[name]
+        for folder in proc.machine.search_path():
+            found = standin_programs.program_at(proc, f"{folder}\\{name}.exe")
+            if found:
+                return found
+        return None
+    if program_name(word) in SYSTEM_PROGRAMS and word.lower().startswith(
+        SYSTEM32.lower()
+    ):
+        return SYSTEM_PROGRAMS[name]
+    return standin_programs.program_at(proc, word)
 
 
 def _exit(proc: Process, argv: list[str], rest: str) -> int:
@@ -252,27 +501,57 @@ def _exit(proc: Process, argv: list[str], rest: str) -> int:
 
 
 def _cmd(proc: Process, argv: list[str], rest: str) -> int:
-    match = re.match(r"(?:/[dDqQsS]\s+)*/[cCkK]\s?(.*)$", rest, re.S)
+    match = re.match(r"((?:/[dDqQsS]\s+)*)/[cCkK]\s?(.*)$", rest, re.S)
     if not match:
         return 0
-    inner = match.group(1).strip()
-    if inner.startswith('"') and inner.endswith('"') and "/s" in rest.lower():
-        inner = inner[1:-1]
+    inner = match.group(2).strip()
+    if inner.startswith('"') and _strips_outer_quotes(inner, match.group(1)):
+        body = inner[1:]
+        last = body.rfind('"')
+        inner = body[:last] + body[last + 1 :] if last >= 0 else body
     return run_cmd(proc, inner)
 
 
+def _strips_outer_quotes(inner: str, switches: str) -> bool:
+    """cmd /c's rule: the first and last quote are removed unless there are just two
+    quotes around a plain program name with nothing special between them."""
+    if "/s" in switches.lower() or inner.count('"') != 2:
+        return True
+    between = inner[1 : inner.index('"', 1)]
+    return any(c in between for c in "&<>()@^|") or " " not in between
+
+
 def _echo(proc: Process, argv: list[str], rest: str) -> int:
-    proc.write(proc.encode(rest + "\r\n"))
+    proc.print(rest + "\r\n")
     return 0
 
 
 def _type(proc: Process, argv: list[str], rest: str) -> int:
-    path = proc.machine.path(argv[1])
+    path = proc.view.read(argv[1])
     if not path.is_file():
         proc.write_err("The system cannot find the file specified.\r\n")
         return 1
     proc.write(path.read_bytes())
     return 0
+
+
+def _start(proc: Process, argv: list[str], rest: str) -> int:
+    """start ["title"] [/wait] [/b] program args: /wait hands back the exit code;
+    without it the program runs on and start returns at once."""
+    if rest.startswith('"'):
+        rest = rest[rest.index('"', 1) + 1 :].lstrip()  # the window title
+    wait = False
+    while rest[:1] == "/":
+        word, _, rest = rest.partition(" ")
+        if word.lower() not in ("/wait", "/b", "/min", "/i"):
+            proc.write_err(f"The system cannot accept the START option {word}.\r\n")
+            return 1
+        wait = wait or word.lower() == "/wait"
+        rest = rest.lstrip()
+    if not wait:
+        threading.Thread(target=run_simple, args=(proc, rest), daemon=True).start()
+        return 0
+    return run_simple(proc, rest)
 
 
 def _timeout(proc: Process, argv: list[str], rest: str) -> int:
@@ -283,12 +562,13 @@ def _timeout(proc: Process, argv: list[str], rest: str) -> int:
 
 def _sc(proc: Process, argv: list[str], rest: str) -> int:
     name = argv[2] if len(argv) > 2 else ""
-    if name.lower() in {s.lower() for s in proc.machine.services}:
-        proc.write(
-            proc.encode(f"SERVICE_NAME: {name}\r\n        STATE : 4 RUNNING\r\n")
-        )
+    services = {k.lower(): v for k, v in read_json(proc.view, SCM_FILE, {}).items()}
+    if name.lower() in services:
+        state = services[name.lower()]["state"]
+        code = 4 if state == "RUNNING" else 1
+        proc.print(f"SERVICE_NAME: {name}\r\n        STATE : {code} {state}\r\n")
         return 0
-    proc.write(proc.encode(SC_TEXT[proc.machine.language]))
+    proc.print(SC_TEXT[proc.machine.language])
     return 1060
 
 
@@ -299,448 +579,43 @@ def _shutdown(proc: Process, argv: list[str], rest: str) -> int:
 
 
 def _dir(proc: Process, argv: list[str], rest: str) -> int:
-    folder = proc.machine.path([a for a in argv[1:] if not a.startswith("/")][0])
+    folder = proc.view.read([a for a in argv[1:] if not a.startswith("/")][0])
     names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-    proc.write(proc.encode("".join(n + "\r\n" for n in names)))
+    proc.print("".join(n + "\r\n" for n in names))
     return 0 if names else 1
 
 
 def _echoargs(proc: Process, argv: list[str], rest: str) -> int:
-    proc.write(proc.encode(json.dumps(argv[1:], ensure_ascii=False) + "\r\n"))
+    proc.print(json.dumps(argv[1:], ensure_ascii=False) + "\r\n")
     return 0
 
 
 def _powershell(proc: Process, argv: list[str], rest: str) -> int:
-    lowered = [a.lower() for a in argv]
-    if "-encodedcommand" in lowered:
-        data = base64.b64decode(argv[lowered.index("-encodedcommand") + 1])
-        return PowerShell(proc).run_host(data.decode("utf-16-le"))
-    if "-file" in lowered:
-        raw = proc.machine.path(argv[lowered.index("-file") + 1]).read_bytes()
-        text = (
-            raw[3:].decode("utf-8")
-            if raw.startswith(b"\xef\xbb\xbf")
-            else raw.decode(f"cp{proc.machine.ansi_codepage}", errors="replace")
-        )
-        return PowerShell(proc).run_host(text)
-    proc.write_err("stand-in: only -EncodedCommand and -File are modelled\r\n")
-    return 1
+    from tests.windows.standin_ps import powershell_main
+
+    return powershell_main(proc, argv)
 
 
-CMD_PROGRAMS: dict[str, Callable[[Process, list[str], str], int]] = {
+BUILTINS: dict[str, Program] = {
     "exit": _exit,
-    "cmd": _cmd,
     "echo": _echo,
     "type": _type,
+    "dir": _dir,
+    "start": _start,
+}
+SYSTEM_PROGRAMS: dict[str, Program] = {
+    "cmd": _cmd,
     "timeout": _timeout,
     "sc": _sc,
     "shutdown": _shutdown,
-    "dir": _dir,
-    "echoargs": _echoargs,
+    "echoargs": _echoargs,  # a test helper that prints the argv it got, as JSON
     "powershell": _powershell,
 }
 
 
-# --- PowerShell (a sliver) ----------------------------------------------------------
-
-TOKEN = re.compile(
-    r"""
-    (?P<ws>[ \t]+|`\r?\n)
-  | (?P<bcomment><\#.*?\#>)
-  | (?P<comment>\#[^\n]*)
-  | (?P<sep>\r?\n|;)
-  | (?P<sq>['\u2018\u2019\u201a\u201b](?:[^'\u2018\u2019\u201a\u201b]
-        |['\u2018\u2019\u201a\u201b]{2})*['\u2018\u2019\u201a\u201b])
-  | (?P<dq>"(?:[^"`]|`.|"")*")
-  | (?P<num>\d+(?![\w.]))
-  | (?P<var>\$(?:[A-Za-z_][\w:]*|_|\?))
-  | (?P<splat>@[A-Za-z_]\w*)
-  | (?P<hash>@\{)
-  | (?P<punct>::|[{}()\[\]=,&.|])
-  | (?P<word>[^\s;(){}\[\]=,'"|&\u2018\u2019\u201a\u201b]+)
-""",
-    re.S | re.X,
-)
-
-
-@dataclasses.dataclass
-class Tok:
-    kind: str
-    text: str
-
-
-def tokenize(source: str) -> list[Tok]:
-    tokens, pos = [], 0
-    while pos < len(source):
-        match = TOKEN.match(source, pos)
-        if not match:
-            raise PSError(f"stand-in cannot parse at: {source[pos : pos + 30]!r}")
-        pos = match.end()
-        kind = match.lastgroup or ""
-        if kind not in ("ws", "bcomment"):
-            tokens.append(Tok(kind, match.group()))
-    return tokens
-
-
-def single_quoted(text: str) -> str:
-    body = text[1:-1]
-    return re.sub(r"(['\u2018\u2019\u201a\u201b])\1", r"\1", body)
-
-
-class ErrorRecord:
-    def __init__(self, message: str) -> None:
-        self.message = message
-
-
-class PowerShell:
-    """Runs the sliver of PowerShell the harness and its tests use."""
-
-    def __init__(self, proc: Process) -> None:
-        self.proc = proc
-        self.vars: dict[str, Any] = {"LASTEXITCODE": 0, "?": True}
-        self.utf8 = False
-        self.errors: list[str] = []
-
-    # process level: -EncodedCommand and -File
-    def run_host(self, source: str) -> int:
-        try:
-            self.block(tokenize(source), {})
-            code = 0 if self.vars["?"] else 1
-        except Exit as done:
-            code = done.code
-        except PSError as error:
-            self.errors.append(str(error))
-            code = 1
-        self._flush_errors()
-        return code
-
-    def _flush_errors(self) -> None:
-        if not self.errors:
-            return
-        items = "".join(
-            f'<S S="Error">{_clixml_escape(e)}_x000D__x000A_</S>' for e in self.errors
-        )
-        self.proc.write_err(
-            '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/'
-            f'powershell/2004/04">{items}</Objs>'
-        )
-
-    def output(self, value: Any) -> None:
-        codepage = 65001 if self.utf8 else self.proc.codepage
-        self.proc.write(self.proc.encode(f"{value}\r\n", codepage))
-
-    # blocks and statements
-    def block(self, tokens: list[Tok], params: dict[str, Any]) -> None:
-        first = next((t for t in tokens if t.kind != "sep"), None)
-        if first and first.kind == "comment" and first.text.startswith("# hx:"):
-            name = first.text[5:].strip()
-            HARNESS_SCRIPTS[name](self, {k.lower(): v for k, v in params.items()})
-            return
-        self.vars.update(params)
-        pos = 0
-        while pos < len(tokens):
-            pos = self.statement(tokens, pos)
-
-    def statement(self, toks: list[Tok], pos: int) -> int:
-        tok = toks[pos]
-        if tok.kind in ("sep", "comment"):
-            return pos + 1
-        word = tok.text.lower()
-        if word == "try":
-            return self._try(toks, pos + 1)
-        if tok.text == "&":
-            return self._call(toks, pos + 1)
-        if word == "param":
-            return _matching(toks, pos + 1)
-        end = _statement_end(toks, pos)
-        self._simple(toks[pos:end])
-        return end
-
-    def _try(self, toks: list[Tok], pos: int) -> int:
-        body_end = _matching(toks, pos)
-        handler_start = _skip_seps(toks, body_end)
-        if toks[handler_start].text.lower() != "catch":
-            raise PSError("stand-in: try without catch")
-        handler_end = _matching(toks, handler_start + 1)
-        try:
-            self.block(toks[pos + 1 : body_end - 1], {})
-        except PSError as error:
-            self.vars["_"] = ErrorRecord(str(error))
-            self.block(toks[handler_start + 2 : handler_end - 1], {})
-        return handler_end
-
-    def _call(self, toks: list[Tok], pos: int) -> int:
-        end = (
-            _statement_end(toks, pos) if toks[pos].text != "{" else _matching(toks, pos)
-        )
-        body = toks[pos + 1 : end - 1] if toks[pos].text == "{" else None
-        params: dict[str, Any] = {}
-        after = end
-        while after < len(toks) and toks[after].kind == "splat":
-            params.update(self.vars.get(toks[after].text[1:], {}))
-            after += 1
-        if body is None:
-            raise PSError("stand-in: only script blocks are called with &")
-        self.block(body, params)
-        return after
-
-    def _simple(self, toks: list[Tok]) -> None:
-        head = toks[0]
-        word = head.text.lower()
-        if head.kind == "var" and len(toks) > 1 and toks[1].text == "=":
-            self.vars[head.text[1:]] = self.expr(toks[2:])
-        elif head.text == "[":
-            self._static(toks)
-        elif word == "exit":
-            raise Exit(int(self.expr(toks[1:]) or 0) if len(toks) > 1 else 0)
-        elif word == "throw":
-            raise PSError(str(self.expr(toks[1:])) if len(toks) > 1 else "ScriptHalted")
-        elif word == "write-error":
-            self.errors.append(str(self.expr(toks[1:])))
-            self.vars["?"] = False
-        elif word == "write-output":
-            for value in self._args(toks[1:]):
-                self.output(value)
-            self.vars["?"] = True
-        elif word == "start-sleep":
-            args = self._args(toks[1:])
-            seconds = float(args[-1]) / (
-                1000 if "-milliseconds" in [str(a).lower() for a in args] else 1
-            )
-            self.proc.sleep(seconds)
-        elif head.kind in ("sq", "dq", "num", "var"):
-            self.output(self.expr(toks))
-            self.vars["?"] = True
-        else:
-            self._native([str(a) for a in self._args(toks, words=True)])
-
-    def _static(self, toks: list[Tok]) -> None:
-        text = "".join(t.text for t in toks)
-        if text.startswith("[Console]::OutputEncoding=") and "UTF8" in text:
-            self.utf8 = True
-        match = re.match(r"\[Console\]::Error\.WriteLine\((.*)\)$", text)
-        if match:
-            value = self.expr(tokenize(match.group(1)))
-            self.proc.write_err(f"{value}\r\n")
-
-    def _native(self, argv: list[str]) -> None:
-        line = " ".join(f'"{a}"' if " " in a else a for a in argv)
-        code = run_simple(self.proc, line)
-        self.vars["LASTEXITCODE"] = code
-        self.vars["?"] = code == 0
-
-    def _args(self, toks: list[Tok], words: bool = False) -> list[Any]:
-        values = []
-        for tok in toks:
-            if tok.kind == "word":
-                values.append(tok.text)
-            elif tok.kind in ("sq", "dq", "num", "var"):
-                values.append(self.expr([tok]))
-        return values
-
-    def expr(self, toks: list[Tok]) -> Any:
-        while toks and toks[0].kind == "sep":
-            toks = toks[1:]
-        if not toks:
-            return None
-        tok = toks[0]
-        if tok.kind == "sq":
-            return single_quoted(tok.text)
-        if tok.kind == "dq":
-            return self._double_quoted(tok.text)
-        if tok.kind == "num":
-            return int(tok.text)
-        if tok.kind == "hash":
-            return self._hashtable(toks[1:-1])
-        if tok.kind == "var":
-            return self._variable(tok.text[1:], toks[1:])
-        return None  # New-Object ..., [type]::Member: not modelled
-
-    def _variable(self, name: str, members: list[Tok]) -> Any:
-        value = self.vars.get(name)
-        chain = "".join(t.text for t in members)
-        if isinstance(value, ErrorRecord) and chain == ".Exception.Message":
-            return value.message
-        if isinstance(value, ErrorRecord):
-            return value.message
-        return value
-
-    def _double_quoted(self, text: str) -> str:
-        body = text[1:-1]
-        if "$(" in body:
-            # A subexpression would run code: record it, as the injection tests look.
-            self.proc.machine.executed.append(["$()", body])
-        return re.sub(r"\$(\w+)", lambda m: str(self.vars.get(m.group(1), "")), body)
-
-    def _hashtable(self, toks: list[Tok]) -> dict[str, Any]:
-        table: dict[str, Any] = {}
-        entries: list[list[Tok]] = [[]]
-        for tok in toks:
-            if tok.kind == "sep":
-                entries.append([])
-            else:
-                entries[-1].append(tok)
-        for entry in entries:
-            if len(entry) >= 3 and entry[1].text == "=":
-                key = (
-                    self.expr([entry[0]]) if entry[0].kind != "word" else entry[0].text
-                )
-                table[str(key)] = self.expr(entry[2:])
-        return table
-
-
-def _matching(toks: list[Tok], pos: int) -> int:
-    """Index after the bracket that closes the one at `pos`."""
-    closing = ")" if toks[pos].text == "(" else "}"
-    openers = ("(",) if closing == ")" else ("{", "@{")
-    depth = 0
-    for index in range(pos, len(toks)):
-        if toks[index].text in openers:
-            depth += 1
-        elif toks[index].text == closing:
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    raise PSError("stand-in: unbalanced brackets")
-
-
-def _statement_end(toks: list[Tok], pos: int) -> int:
-    depth = 0
-    for index in range(pos, len(toks)):
-        text = toks[index].text
-        if text in ("{", "(", "@{"):
-            depth += 1
-        elif text in ("}", ")"):
-            depth -= 1
-        elif toks[index].kind == "sep" and depth == 0:
-            return index
-    return len(toks)
-
-
-def _skip_seps(toks: list[Tok], pos: int) -> int:
-    while pos < len(toks) and toks[pos].kind in ("sep", "comment"):
-        pos += 1
-    return pos
-
-
-def _clixml_escape(text: str) -> str:
-    text = text.replace("_x", "_x005F_x").replace("&", "&amp;").replace("<", "&lt;")
-    return text.replace(">", "&gt;").replace("\r", "_x000D_").replace("\n", "_x000A_")
-
-
-# --- the harness's scripts, emulated ------------------------------------------------
-
-
-def _facts(ps: PowerShell, params: dict[str, Any]) -> None:
-    m = ps.proc.machine
-    ps.output(
-        json.dumps(
-            {
-                "computer_name": m.computer_name,
-                "build": m.build,
-                "caption": "Stand-in",
-                "oem_codepage": m.oem_codepage,
-                "ansi_codepage": m.ansi_codepage,
-                "boot_time": m.boot_time,
-            }
-        )
-    )
-
-
-def _boot_time(ps: PowerShell, params: dict[str, Any]) -> None:
-    ps.output(ps.proc.machine.boot_time)
-
-
-def _licence(ps: PowerShell, params: dict[str, Any]) -> None:
-    expired = ps.proc.machine.licence_expired_at
-    since = params.get("since") or ""
-    hit = expired is not None and expired >= since
-    ps.output(
-        json.dumps(
-            {
-                "expired": hit,
-                "event_id": 100 if hit else None,
-                "time": expired if hit else None,
-            }
-        )
-    )
-
-
-def _upload(ps: PowerShell, params: dict[str, Any]) -> None:
-    machine, proc = ps.proc.machine, ps.proc
-    final = machine.path(params["path"])
-    part = final.with_name(final.name + ".hxpart")
-    part.parent.mkdir(parents=True, exist_ok=True)
-    machine.open_files.add(part)
-    try:
-        with part.open("wb") as sink:
-            for line in _stdin_lines(proc):
-                data = base64.b64decode(line)
-                if machine.corrupt_uploads and data:
-                    data = bytes([data[0] ^ 1]) + data[1:]
-                sink.write(data)
-    finally:
-        machine.open_files.discard(part)
-    digest = hashlib.sha256(part.read_bytes()).hexdigest()
-    if digest != params["sha256"]:
-        part.unlink()
-        ps.output(digest)
-        raise Exit(3)
-    part.replace(final)
-    ps.output(digest)
-
-
-def _stdin_lines(proc: Process):
-    pending = b""
-    while True:
-        chunk = proc.stdin.get()
-        if proc.cancel.is_set():
-            raise Cancelled()
-        if chunk is None:
-            break
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        yield from (line.strip() for line in lines if line.strip())
-    if pending.strip():
-        yield pending.strip()
-
-
-def _stat(ps: PowerShell, params: dict[str, Any]) -> None:
-    path = ps.proc.machine.path(params["path"])
-    if not path.is_file():
-        raise PSError(f"Cannot find path '{params['path']}' because it does not exist.")
-    data = path.read_bytes()
-    ps.output(
-        json.dumps({"size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
-    )
-
-
-def _read_chunk(ps: PowerShell, params: dict[str, Any]) -> None:
-    data = ps.proc.machine.path(params["path"]).read_bytes()
-    offset, length = int(params["offset"]), int(params["length"])
-    ps.output(base64.b64encode(data[offset : offset + length]).decode())
-
-
-def _remove(ps: PowerShell, params: dict[str, Any]) -> None:
-    path = ps.proc.machine.path(params["path"])
-    if path in ps.proc.machine.open_files:
-        return  # held open by a running process: Windows refuses to delete it
-    path.unlink(missing_ok=True)
-
-
-HARNESS_SCRIPTS: dict[str, Callable[[PowerShell, dict[str, Any]], None]] = {
-    "facts": _facts,
-    "boot-time": _boot_time,
-    "licence": _licence,
-    "upload": _upload,
-    "stat": _stat,
-    "read-chunk": _read_chunk,
-    "remove": _remove,
-}
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+def utc_now(offset: float = 0.0) -> str:
+    now = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:

@@ -1,0 +1,3 @@
+"""Stand-in recordings (filled in below)."""
+
+PROGRAMS: list = []
