@@ -4,6 +4,12 @@ Hosts and engines are made on first use and kept for the session (one worker own
 one platform's machine); a suite's containers live for one service module.  A
 failure to bring up a host or prepare an engine is remembered, so the remaining
 cells of that placement are broken at once instead of retrying for each.
+
+Every suite starts from the same machine: an engine is prepared on the clean
+machine (the target's `clean` state), that machine is saved as
+``clean-<engine>``, and each of its suites begins by restoring it.  Where the
+target cannot save states (this Linux machine, an inventory host) suites share the
+machine; an engine whose prepared state was lost with a revert is prepared again.
 """
 
 from __future__ import annotations
@@ -68,6 +74,7 @@ class Lab:
         self.engines: dict[Placement, Any] = {}
         self.infos: list[dict[str, Any]] = []
         self.failures: dict[Any, HarnessError] = {}
+        self.on_machine: dict[str, set[str]] = {}  # engines prepared on each machine
 
     def target(self, platform: str) -> Any:
         if platform not in self.targets:
@@ -101,12 +108,15 @@ class Lab:
     def _prepare(self, placement: Placement) -> Any:
         with allure.step(f"prepare engine {placement.engine} on {placement.platform}"):
             host = self._up(placement.platform)
+            self._revert(placement.platform, targets.CLEAN)
             config = self.matrix.engines[placement.engine]
             engine = engines.driver(config.kind)(
                 host, placement.engine, config, self.run
             )
             self.engines[placement] = engine  # closed at the end even if prepare fails
             info = engine.prepare()
+            self.on_machine[placement.platform].add(placement.engine)
+            self.target(placement.platform).save(targets.prepared(placement.engine))
             self.infos.append(self._info(placement, host, info))
             return engine
 
@@ -129,7 +139,7 @@ class Lab:
     def suite(self, placement: Placement, service: Service) -> Iterator[Suite]:
         """Two fresh containers with `service` duplicated into the first."""
         engine = self.engine(placement)
-        self.target(placement.platform).revert()
+        self._restore_prepared(placement, engine)
         names = [f"{service.name}-1", f"{service.name}-2"]
         with allure.step("create two containers"):
             made = _create(engine, names)
@@ -141,6 +151,26 @@ class Lab:
             yield Suite(placement, service, engine, made[0], made[1], results or [])
         finally:
             _destroy(engine, made)
+
+    def _revert(self, platform: str, state: str, engine: str | None = None) -> bool:
+        """Restore a saved state of the platform's machine (`engine` prepared on it,
+        or none for `clean`) and note what the machine now holds."""
+        held = self.on_machine.setdefault(platform, set())
+        if not self.target(platform).revert(state):
+            return False
+        held.clear()
+        held.update([engine] if engine else [])
+        return True
+
+    def _restore_prepared(self, placement: Placement, engine: Any) -> None:
+        """The clean machine with this engine prepared, before one of its suites."""
+        platform, name = placement.platform, placement.engine
+        if self._revert(platform, targets.prepared(name), name):
+            return
+        if name not in self.on_machine.get(platform, set()):
+            with allure.step(f"prepare engine {name} again: a revert removed it"):
+                engine.prepare()
+                self.on_machine[platform].add(name)
 
     def repair(self, suite: Suite) -> None:
         """Replace what died during an earlier check (a killed keep-alive, a crashed

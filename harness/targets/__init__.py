@@ -2,8 +2,14 @@
 
     target = targets.driver("local")(platform_config, run)
     host = target.up()        # a Host with a connected transport
-    ...
+    target.save(targets.prepared("wine"))    # after the engine's prepare()
+    target.revert(targets.prepared("wine"))  # before each service suite
     target.down(passed=True)  # what happens to the machine depends on --destroy
+
+Saved states are named: `clean` is the machine as provisioning left it, and
+``clean-<engine>`` the clean machine with that engine prepared on it (its artifact
+installed, the guest tools uploaded), so that every suite starts from the same
+machine and still has what prepare() put there.
 
 A target is found by name and imported on first use (python-vagrant is only needed
 for `vagrant`).
@@ -15,6 +21,13 @@ import dataclasses
 from typing import Any, Protocol
 
 from harness.transports import Transport, _load
+
+CLEAN = "clean"
+
+
+def prepared(engine: str) -> str:
+    """The name of the saved state of a clean machine with `engine` prepared."""
+    return f"{CLEAN}-{engine}"
 
 
 @dataclasses.dataclass
@@ -32,8 +45,13 @@ class Target(Protocol):
     def up(self) -> Host:
         """Bring the machine up (or reuse a running one) and connect its transport."""
 
-    def revert(self) -> None:
-        """Return the machine to its clean state before a service suite, if it can."""
+    def revert(self, state: str = CLEAN) -> bool:
+        """Return the machine to a saved state; False when it has no such state
+        (then the machine stays as it is)."""
+
+    def save(self, state: str) -> bool:
+        """Save the machine as it is now under `state`, replacing an older one of
+        that name; False when the target cannot save states."""
 
     def down(self, *, passed: bool) -> None:
         """Close the transport; halt or destroy the machine as configured."""

@@ -98,7 +98,8 @@ class InventoryTarget:
         )
         return self.host
 
-    def revert(self) -> None:
+    def revert(self, state: str = "clean") -> bool:
+        """An existing host has no saved states (a known limit): False."""
         if not self._warned:
             log.info(
                 "%s: inventory hosts are not reverted; the suites share the "
@@ -106,6 +107,10 @@ class InventoryTarget:
                 self.name,
             )
             self._warned = True
+        return False
+
+    def save(self, state: str) -> bool:
+        return False
 
     def down(self, *, passed: bool) -> None:
         if self.host is not None:

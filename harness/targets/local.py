@@ -25,8 +25,12 @@ class LocalTarget:
             facts={"kernel": pyplatform.release(), "machine": pyplatform.machine()},
         )
 
-    def revert(self) -> None:
-        return None
+    def revert(self, state: str = "clean") -> bool:
+        """This machine has no saved states: engines keep what they prepared."""
+        return False
+
+    def save(self, state: str) -> bool:
+        return False
 
     def down(self, *, passed: bool) -> None:
         return None

@@ -3,12 +3,17 @@
     target = VagrantTarget("win2022", matrix.platforms["win2022"], run,
                            destroy="passing")
     host = target.up()      # reuse a running machine, restore `clean`, or create it
-    target.revert()         # before each service suite: back to `clean`
+    target.save("clean-windows-containers")    # after the engine's prepare()
+    target.revert("clean-windows-containers")  # before each service suite
     target.down(passed=True)
 
 The first `up` of a machine provisions it and saves the snapshot `clean`; later runs
 restore that snapshot instead of provisioning again.  A machine that is already
-running (brought up by `harness up`) is reused as it is and left running.
+running (brought up by `harness up`) is reused as it is and left running.  The lab
+saves ``clean-<engine>`` once the engine is prepared on a clean machine and restores
+it before each service suite, so that a suite starts from a clean machine that
+still has the engine and the guest tools (restoring a snapshot takes seconds;
+preparing again would install the engine and pull its images for every suite).
 
 python-vagrant has no WinRM support: the address, port and credentials come from
 `vagrant winrm-config`, and all machine-readable output is parsed by
@@ -29,13 +34,13 @@ from harness import matrix
 from harness.errors import ConfigError, TargetError
 from harness.run import Run
 from harness.secrets import Secret
-from harness.targets import Host
+from harness.targets import CLEAN, Host
 from harness.targets import vagrant_output as output
 from harness.transports.winrm import WinRMTransport
 
 log = logging.getLogger(__name__)
 POLICIES = ("never", "passing", "always")
-SNAPSHOT = "clean"
+SNAPSHOT = CLEAN
 REPO_VMS = Path(__file__).resolve().parents[2] / "vms"
 
 
@@ -47,7 +52,7 @@ class _Vagrant(vagrant.Vagrant):  # type: ignore[misc]
         return str(self._run_vagrant_command([*args, "--machine-readable"]))
 
     def snapshot_save_on(self, machine: str, snapshot: str) -> None:
-        self._call_vagrant_command(["snapshot", "save", machine, snapshot])
+        self._call_vagrant_command(["snapshot", "save", "--force", machine, snapshot])
 
     def snapshot_restore_on(self, machine: str, snapshot: str) -> None:
         self._call_vagrant_command(["snapshot", "restore", machine, snapshot])
@@ -82,7 +87,7 @@ class VagrantTarget:
         )
         self.host: Host | None = None
         self._booted_here = False
-        self._fresh = False
+        self._state: str | None = None  # the snapshot the machine is still in
 
     # --- the Target contract ---------------------------------------------------------
 
@@ -99,33 +104,48 @@ class VagrantTarget:
                 self.name,
                 SNAPSHOT,
             )
-            self._booted_here = self._fresh = True
+            self._booted_here = True
+            self._state = SNAPSHOT
         else:
             self._create()
         self.host = self._connect()
         return self.host
 
-    def revert(self) -> None:
-        """Restore `clean` before a service suite (not needed right after `up`)."""
-        if self._fresh:
-            self._fresh = False
-            return
-        if SNAPSHOT not in self.snapshots():
+    def revert(self, state: str = SNAPSHOT) -> bool:
+        """Restore the snapshot `state` (nothing to do while the machine is still in
+        it); False, with a warning, when the machine has no such snapshot."""
+        if self._state == state:
+            self._state = None  # what runs next changes the machine
+            return True
+        if state not in self.snapshots():
             log.warning(
-                "%s: no %r snapshot; the suite runs on the machine as the "
-                "previous suite left it",
-                self.name,
-                SNAPSHOT,
+                "%s: no %r snapshot; the machine stays as it is", self.name, state
             )
-            return
+            return False
+        log.info("%s: restoring snapshot %r", self.name, state)
         self._vagrant_call(
-            "snapshot restore", self.vagrant.snapshot_restore_on, self.name, SNAPSHOT
+            "snapshot restore", self.vagrant.snapshot_restore_on, self.name, state
         )
+        self._state = None
         if self.host is not None:
             transport = self.host.transport
             assert isinstance(transport, WinRMTransport)
             transport.forget()
             transport.wait_ready(self.platform.boot_timeout)
+        return True
+
+    def save(self, state: str) -> bool:
+        """Save the running machine as snapshot `state` (replacing an older one);
+        False, with a warning, when the provider cannot."""
+        try:
+            self._vagrant_call(
+                "snapshot save", self.vagrant.snapshot_save_on, self.name, state
+            )
+        except TargetError as error:
+            log.warning("%s: snapshot %r not saved: %s", self.name, state, error)
+            return False
+        self._state = state
+        return True
 
     def down(self, *, passed: bool) -> None:
         """Close the transport; destroy, halt or keep the machine per --destroy."""
@@ -206,14 +226,9 @@ class VagrantTarget:
             self.platform.box_version or "",
         )
         self._vagrant_call("up", self.vagrant.up, vm_name=self.name)
-        self._booted_here = self._fresh = True
-        try:
-            self._vagrant_call(
-                "snapshot save", self.vagrant.snapshot_save_on, self.name, SNAPSHOT
-            )
-        except TargetError as error:
-            # Some providers cannot snapshot; suites then share the machine's state.
-            log.warning("%s: snapshot %r not saved: %s", self.name, SNAPSHOT, error)
+        self._booted_here = True
+        # Some providers cannot snapshot; suites then share the machine's state.
+        self.save(SNAPSHOT)
 
     def _connect(self) -> Host:
         config = self.winrm_config()

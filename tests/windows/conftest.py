@@ -124,6 +124,7 @@ def fake_vagrant(tmp_path, monkeypatch, server) -> FakeVagrant:
         port=server.port,
         user=USER,
         password=PASSWORD,
+        hypervisor=f"http://127.0.0.1:{server.port}/standin/power",
     )
     return fake
 

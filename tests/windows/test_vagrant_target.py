@@ -69,14 +69,44 @@ def test_a_stopped_machine_is_restored_from_clean(fake_vagrant, run, vms):
 def test_revert_restores_clean_except_right_after_up(fake_vagrant, run, vms, server):
     made = target(run, vms)
     host = made.up()
-    made.revert()  # the machine is fresh: nothing to do
+    assert made.revert() is True  # the machine is fresh: nothing to do
     assert "snapshot restore win2022 clean" not in fake_vagrant.commands()
-    made.revert()
+    host.transport.upload_bytes(b"x", "C:\\harness\\after-clean.txt")
+    assert made.revert() is True
     assert fake_vagrant.commands()[-2:] == [
         "snapshot list win2022",
         "snapshot restore win2022 clean",
     ]
+    assert not server.machine.path("C:\\harness\\after-clean.txt").exists()
     assert host.transport.run(["cmd", "/c", "exit", "0"], timeout=10).exit_code == 0
+    made.down(passed=True)
+
+
+def test_a_saved_state_replaces_an_older_one_and_is_restored(
+    fake_vagrant, run, vms, server
+):
+    made = target(run, vms)
+    host = made.up()
+    for content in (b"old", b"new"):
+        host.transport.upload_bytes(content, "C:\\harness\\engine.txt")
+        assert made.save("clean-myengine") is True
+    assert made.revert("clean-myengine") is True  # still in it: nothing to do
+    server.machine.path("C:\\harness\\engine.txt").unlink()
+    assert made.revert("clean-myengine") is True
+    assert server.machine.path("C:\\harness\\engine.txt").read_bytes() == b"new"
+    saves = [c for c in fake_vagrant.calls() if c[:2] == ["snapshot", "save"]]
+    assert saves[-1] == ["snapshot", "save", "--force", "win2022", "clean-myengine"]
+    made.down(passed=True)
+
+
+def test_reverting_to_a_state_never_saved_leaves_the_machine(
+    fake_vagrant, run, vms, caplog
+):
+    made = target(run, vms)
+    made.up()
+    assert made.revert("clean-other") is False
+    assert "no 'clean-other' snapshot" in caplog.text
+    assert not [c for c in fake_vagrant.commands() if "restore" in c]
     made.down(passed=True)
 
 

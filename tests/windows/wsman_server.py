@@ -7,7 +7,9 @@ does over HTTP (multipart/encrypted, application/HTTP-SPNEGO-session-encrypted);
 unencrypted requests are refused as on a host with AllowUnencrypted=false.
 Commands run in the stand-in (standin.py).  Faults are injected by rule: an
 operation timeout, HTTP 500, a WS-Management fault code, or a connection reset.
-A reboot drops every shell and connection and changes the boot time.
+A reboot drops every shell and connection and changes the boot time.  A small
+hypervisor channel (POST /standin/power, JSON) lets the recorded `vagrant` save and
+restore snapshots of the machine (its disk folder and boot time) and power it off.
 
 Only what the harness needs is modelled; the XML is built from templates.
 """
@@ -17,8 +19,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import json
 import os
 import re
+import shutil
 import socket
 import ssl
 import struct
@@ -104,6 +108,8 @@ class WSManServer:
         self.rules: list[Rule] = []
         self.generation = 0
         self.down_until = 0.0
+        self.powered_off = False
+        self.snapshots = root / "snapshots"
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
@@ -150,6 +156,53 @@ class WSManServer:
             time.sleep(0.01)
             self.machine.boot_time = utc_now()
             self.down_until = time.monotonic() + downtime
+
+    def save_snapshot(self, name: str) -> None:
+        """What a hypervisor's live snapshot keeps: the disk and the boot."""
+        with self.lock:
+            saved = self.snapshots / name
+            shutil.rmtree(saved, ignore_errors=True)
+            self.machine.root.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(self.machine.root, saved / "disk")
+            (saved / "boot_time").write_text(self.machine.boot_time)
+
+    def restore_snapshot(self, name: str) -> None:
+        """Back to a snapshot: its disk and boot; shells and connections are gone."""
+        saved = self.snapshots / name
+        with self.lock:
+            for shell in list(self.shells.values()):
+                self._drop(shell)
+            self.shells.clear()
+            self.generation += 1
+            shutil.rmtree(self.machine.root, ignore_errors=True)
+            shutil.copytree(saved / "disk", self.machine.root)
+            self.machine.boot_time = (saved / "boot_time").read_text()
+            self.powered_off = False
+
+    def power_off(self) -> None:
+        """The machine is off: every connection is reset until it is restored."""
+        with self.lock:
+            for shell in list(self.shells.values()):
+                self._drop(shell)
+            self.shells.clear()
+            self.generation += 1
+            self.powered_off = True
+
+    def hypervisor(self, request: dict[str, str]) -> int:
+        """The recorded vagrant's channel: save, restore, power-off."""
+        op, name = request.get("op"), request.get("name", "")
+        if op == "save":
+            self.save_snapshot(name)
+        elif op == "restore" and (self.snapshots / name).is_dir():
+            self.restore_snapshot(name)
+        elif op == "power-off":
+            self.power_off()
+        elif op == "boot":
+            self.powered_off = False
+            self.machine.boot_time = utc_now()
+        else:
+            return 404
+        return 200
 
     def actions(self) -> list[str]:
         return [r.action for r in self.requests]
@@ -358,6 +411,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server naming
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/standin/power":
+            return self._reply(self.wsman.hypervisor(json.loads(body)), b"")
+        if self.wsman.powered_off:
+            return self._reset()
         if self.context is not None and self.generation != self.wsman.generation:
             return self._reset()  # the host rebooted under this connection
         auth = self.headers.get("Authorization", "")
