@@ -16,7 +16,11 @@ Each prints one JSON object and exits 0 when "ok" is true, 1 otherwise:
   {"ok": true, "port": 8136, "identity": "...", "pid": N}, or {"ok": false,
   "stage": ..., "errno": N} for a socket error, or "code": N for an RPC status.
 Decisions are made on errno, status and code, never on the text.  Case modules
-call it through `ask(client, "rpc", address, uuid)`.
+call it through `ask(client, "rpc", address, uuid)`, which runs it where the client
+machine runs network asks: this module inside a Linux client's namespace, or a
+Windows client's own way of asking (harness/engines/windows_client.py).  An ask
+that cannot reach the address at all (no address, no route) raises TransportError:
+the cell is broken, not failed.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from typing import Any
 
 DUPIF = ("dce773e0-739a-4e64-90c8-acfbd4aa24b9", "1.0")  # guest/probe/dupif.idl
 IDENTITY_CHARS = 1024
+# No route to the address: Linux EHOSTUNREACH, ENETUNREACH; WinSock 10065, 10051.
+UNREACHABLE = {113, 101, 10065, 10051}
 
 
 def tcp(address: str, port: int, timeout: float = 10.0) -> dict[str, object]:
@@ -129,18 +135,52 @@ def _call(address: str, port: int) -> tuple[str, int, int]:
     return text, int(answer["pid"]), int(answer["status"])
 
 
-def ask(client: Any, *args: str, timeout: float = 60.0) -> dict[str, Any]:
-    """Run this client on the client machine (a recorded step); its JSON answer."""
-    from harness.errors import GuestError
-    from harness.probe import native
+def ask(client: Any, *args: str | None, timeout: float = 60.0) -> dict[str, Any]:
+    """Ask from the client machine (a recorded step); the JSON answer.
 
-    result = native(
-        client, sys.executable, "-m", "harness.netclient", *args, timeout=timeout
-    )
+    A client with its own way of asking (``client.netclient(argv)``, a Windows
+    client machine) uses it; any other runs this module as a native program there.
+    """
+    from harness.errors import GuestError, TransportError
+
+    if None in args:
+        reason = getattr(client, "no_address", None)
+        raise TransportError(
+            f"{client.name}: the container has no address the client machine can "
+            f"reach{': ' + reason if reason else ''}"
+        )
+    argv = [str(arg) for arg in args]
+    result = _run(client, argv, timeout)
     try:
-        return json.loads(result.stdout)
-    except ValueError:
-        raise GuestError(f"netclient printed no JSON: {result.stderr[-500:]}") from None
+        answer: dict[str, Any] = json.loads(result.stdout.strip().split("\n")[-1])
+    except (ValueError, IndexError):
+        raise GuestError(
+            f"netclient {' '.join(argv)} printed no JSON (exit {result.exit_code}): "
+            f"{(result.stderr or result.stdout)[-500:]}"
+        ) from None
+    if answer.get("errno") in UNREACHABLE:
+        raise TransportError(
+            f"{client.name} cannot reach the address of netclient {' '.join(argv)} "
+            f"at all (errno {answer['errno']}: {answer.get('error')}): the lab "
+            "network does not connect them"
+        )
+    return answer
+
+
+def _run(client: Any, argv: list[str], timeout: float) -> Any:
+    """Run one ask on the client machine, recorded as an allure step."""
+    import allure
+
+    from harness.probe import attach, native
+
+    if not hasattr(client, "netclient"):
+        return native(
+            client, sys.executable, "-m", "harness.netclient", *argv, timeout=timeout
+        )
+    with allure.step(f"{client.name}: netclient {' '.join(argv)}"):
+        result = client.netclient(argv, timeout=timeout)
+        attach(result)
+        return result
 
 
 def _socket_error(error: OSError) -> dict[str, object]:

@@ -34,6 +34,7 @@ from typing import Any
 from harness import matrix
 from harness.engines import EngineInfo
 from harness.engines import windows_common as common
+from harness.engines.windows_client import WindowsClient
 from harness.errors import ConfigError, EngineError
 from harness.run import Run
 from harness.services import Service
@@ -180,8 +181,8 @@ class CommandEngine:
     def host_side(self) -> common.HostSide:
         return common.HostSide(self.host, self.name)
 
-    def client(self) -> common.WindowsClient:
-        return common.WindowsClient(self.host, self.name)
+    def client(self) -> WindowsClient:
+        return WindowsClient(self.host, self.name)
 
     def create_container(self, name: str) -> CommandContainer:
         container = CommandContainer(self, name)

@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from harness import matrix
 from harness.engines import EngineInfo
 from harness.engines import windows_common as common
+from harness.engines.windows_client import WindowsClient
 from harness.errors import EngineError
 from harness.run import Run
 from harness.services import Service
@@ -179,8 +180,8 @@ class SandboxieEngine:
     def host_side(self) -> common.HostSide:
         return common.HostSide(self.host, self.name)
 
-    def client(self) -> common.WindowsClient:
-        return common.WindowsClient(self.host, self.name)
+    def client(self) -> WindowsClient:
+        return WindowsClient(self.host, self.name)
 
     def create_container(self, name: str) -> Sandbox:
         box = Sandbox(self, name)

@@ -1,5 +1,6 @@
 """What every Windows engine shares: guest tools, the engine artifact, templates,
-duplication of a service, the host side and the client machine.
+duplication of a service and the host side (the client machine is in
+windows_client.py).
 
 An engine on Windows reaches its host through the WinRM transport (`run`,
 `run_line`, `powershell`, `upload`, `upload_bytes`).  Guest tools live in
@@ -285,16 +286,3 @@ class HostSide:
 
     def write_file(self, path: str, data: bytes) -> None:
         self.transport.upload_bytes(data, path)
-
-
-class WindowsClient(HostSide):
-    """The client machine: the client platform's host when the plugin set one
-    (``host.facts["client_host"]``), else the server host itself."""
-
-    def __init__(self, host: Host, engine: str) -> None:
-        client_host = host.facts.get("client_host")
-        super().__init__(client_host or host, engine, "client")
-
-    def native(self, argv: Sequence[str], *, timeout: float = 60.0) -> CommandResult:
-        """Run a program of the client machine (a Windows program here)."""
-        return self.run(argv, timeout=timeout)

@@ -149,6 +149,7 @@ class Machine:
     licence_expired_at: str | None = None  # when WLMS logged event 100
     evaluation_end: str | None = None  # SoftwareLicensingProduct.EvaluationEndDate
     lab_address: str | None = None  # the address of its lab network adapter
+    unreachable: set[str] = dataclasses.field(default_factory=set)  # no route there
     executed: list[list[str]] = dataclasses.field(default_factory=list)
     command_lines: list[str] = dataclasses.field(default_factory=list)
     open_files: set[Path] = dataclasses.field(default_factory=set)

@@ -10,13 +10,28 @@ tests: a mistake inside a script body is not caught here.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from tests.windows.standin import Cancelled, Exit, Process
 from tests.windows.standin_ps import PowerShell, PSError
+
+# WinSock codes for what this machine's sockets report as errno.
+WSA = {
+    errno.ECONNREFUSED: 10061,
+    errno.ETIMEDOUT: 10060,
+    errno.EHOSTUNREACH: 10065,
+    errno.ENETUNREACH: 10051,
+    errno.ECONNRESET: 10054,
+}
+WSA_TIMEDOUT = 10060
 
 
 def _facts(ps: PowerShell, params: dict[str, Any]) -> None:
@@ -117,6 +132,64 @@ def _remove(ps: PowerShell, params: dict[str, Any]) -> None:
     path.unlink(missing_ok=True)
 
 
+# --- network clients on a Windows client machine ------------------------------------
+
+
+def _net_tcp(ps: PowerShell, params: dict[str, Any]) -> None:
+    """System.Net.Sockets.TcpClient: connect, read the first line, close."""
+    address, port = params["address"], int(params["port"])
+    timeout = int(params.get("timeoutms") or 10000) / 1000
+    try:
+        _route(ps, address)
+        with socket.create_connection((address, port), timeout=timeout) as conn:
+            data = b""
+            while not data.endswith(b"\n") and len(data) < 65536:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError as error:
+        ps.output(json.dumps(_socket_error(error)))
+        return
+    answer = data.decode("utf-8", "replace").strip()
+    ps.output(json.dumps({"ok": True, "answer": answer}))
+
+
+def _net_http(ps: PowerShell, params: dict[str, Any]) -> None:
+    """Invoke-WebRequest -UseBasicParsing: the status and body, or the error."""
+    timeout = int(params.get("timeoutsec") or 10)
+    try:
+        _route(ps, urllib.parse.urlsplit(params["url"]).hostname or "")
+        with urllib.request.urlopen(params["url"], timeout=timeout) as answer:
+            body = answer.read(65536).decode("utf-8", "replace")
+            ps.output(json.dumps({"ok": True, "status": answer.status, "body": body}))
+    except urllib.error.HTTPError as error:
+        ps.output(json.dumps({"ok": False, "status": error.code, "error": "HTTP"}))
+    except urllib.error.URLError as error:
+        reason = error.reason
+        if not isinstance(reason, OSError):
+            reason = OSError(None, str(reason))
+        ps.output(json.dumps(_socket_error(reason)))
+    except OSError as error:
+        ps.output(json.dumps(_socket_error(error)))
+
+
+def _route(ps: PowerShell, address: str) -> None:
+    """The client machine's routing table: no route to its `unreachable` ones."""
+    if address in ps.proc.machine.unreachable:
+        raise OSError(errno.EHOSTUNREACH, "No route to host")
+
+
+def _socket_error(error: OSError) -> dict[str, Any]:
+    """A SocketException as the scripts report it: its WinSock error code."""
+    code = WSA.get(error.errno or 0, WSA_TIMEDOUT if _is_timeout(error) else 10050)
+    return {"ok": False, "errno": code, "error": error.strerror or str(error)}
+
+
+def _is_timeout(error: OSError) -> bool:
+    return isinstance(error, TimeoutError) or "timed out" in str(error)
+
+
 HARNESS_SCRIPTS: dict[str, Callable[[PowerShell, dict[str, Any]], None]] = {
     "facts": _facts,
     "boot-time": _boot_time,
@@ -125,4 +198,6 @@ HARNESS_SCRIPTS: dict[str, Callable[[PowerShell, dict[str, Any]], None]] = {
     "stat": _stat,
     "read-chunk": _read_chunk,
     "remove": _remove,
+    "net-tcp": _net_tcp,
+    "net-http": _net_http,
 }
