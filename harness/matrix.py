@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import ipaddress
 import types
 import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import pydantic
 import yaml
@@ -30,6 +31,16 @@ from harness.errors import ConfigError
 CHECKS = catalogue.CHECKS
 Name = pydantic.constr(pattern=r"^[a-z0-9][a-z0-9._-]{0,39}$")
 NAME_RULE = "lower-case letters, digits, '.', '_' and '-', at most 40, not first '.-_'"
+
+
+def _ip_address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
+
+
+Address = Annotated[str, pydantic.AfterValidator(_ip_address)]
 
 
 class _Strict(pydantic.BaseModel):
@@ -51,6 +62,9 @@ class Platform(_Strict):
     winrm: dict[str, Any] = {}  # WinRM options of the platform's hosts (winrm_options)
     features: list[str] = []  # Windows features provisioning installs (IIS, ...)
     boot_timeout: int = pydantic.Field(900, ge=10)  # seconds until WinRM answers
+    # The machine's address on the lab network (vagrant: its private network, where
+    # the client machine reaches it; WinRM may go elsewhere, e.g. a NAT port).
+    address: Address | None = None
 
 
 class Engine(_Strict):
@@ -296,6 +310,8 @@ def _plain(item: Any, loc: Loc) -> str | None:
         return f"must hold at least {item['ctx']['min_length']}; got none"
     if kind == "string_too_short":
         return f"must be at least {item['ctx']['min_length']} characters long"
+    if kind == "value_error":
+        return str(item["ctx"]["error"])
     return None
 
 

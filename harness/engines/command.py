@@ -182,7 +182,10 @@ class CommandEngine:
         return common.HostSide(self.host, self.name)
 
     def client(self) -> WindowsClient:
-        return WindowsClient(self.host, self.name)
+        reason = None
+        if "address" not in self.templates:
+            reason = f"{self.name} has no address template in {self.where}.options"
+        return WindowsClient(self.host, self.name, reason)
 
     def create_container(self, name: str) -> CommandContainer:
         container = CommandContainer(self, name)

@@ -205,17 +205,9 @@ def duplicate(container: Any, service: Service) -> list[CommandResult]:
     container.write_file(IDENTITY, container.identity.encode("utf-8"))
     if service.name == "ordinary":
         name = service.scm_names[0]
-        steps = [
-            [
-                "scm",
-                "create",
-                name,
-                f"{GUEST_HOME}\\dupsvc.exe",
-                "--port",
-                str(service.port),
-            ],
-            ["scm", "start", name],
-        ]
+        # The binary path is one argument: the service's own command line.
+        binpath = f"{GUEST_HOME}\\dupsvc.exe --port {service.port}"
+        steps = [["scm", "create", name, binpath], ["scm", "start", name]]
     else:
         names = service.windows_scm_names or service.scm_names
         steps = [["scm", "start", name] for name in names]

@@ -8,6 +8,8 @@
           isolation: process        # or hyperv
           images:                   # per platform; `image` is the fallback
             win2022: mcr.microsoft.com/windows/servercore:ltsc2022
+          network: transparent      # or nat: see windows_docker_net.py
+          addresses: {win2022: 192.168.56.120-192.168.56.129}
 
 Each container is created stopped, gets C:\\harness (the guest tools) copied in,
 then starts with a command that keeps it alive; commands run through `docker exec`.
@@ -28,6 +30,7 @@ from harness import matrix
 from harness.engines import EngineInfo
 from harness.engines import windows_common as common
 from harness.engines.windows_client import WindowsClient
+from harness.engines.windows_docker_net import DockerNetwork
 from harness.errors import ConfigError, EngineError
 from harness.run import Run
 from harness.services import Service
@@ -51,6 +54,7 @@ class DockerContainer:
         self.docker_name = f"{engine.run.label}-{re.sub(r'[^A-Za-z0-9_.-]', '-', name)}"
         self.identity = common.new_identity(engine.name, name)
         self.address: str | None = None
+        self.lab_address: str | None = None  # from the transparent network's pool
 
     def guest(
         self,
@@ -115,6 +119,7 @@ class WindowsContainersEngine:
                 f"{self.where}.options.isolation: {self.isolation!r}; "
                 f"allowed values: {', '.join(ISOLATIONS)}"
             )
+        self.network = DockerNetwork(options, host, self.where)
         self.containers: dict[str, DockerContainer] = {}
 
     def docker(self, args: Sequence[str], *, timeout: float = 300.0) -> CommandResult:
@@ -137,6 +142,7 @@ class WindowsContainersEngine:
             "guest_tools": tools,
         }
         details.update(self._check_builds())
+        details.update(self.network.prepare(self))
         return EngineInfo(
             self.name, version.stdout.strip(), self.host.platform, details
         )
@@ -170,20 +176,29 @@ class WindowsContainersEngine:
         return common.HostSide(self.host, self.name)
 
     def client(self) -> WindowsClient:
-        return WindowsClient(self.host, self.name)
+        return WindowsClient(self.host, self.name, self.network.no_address())
 
     def create_container(self, name: str) -> DockerContainer:
         container = DockerContainer(self, name)
+        network, wanted = self.network.attach()
         create = [
             "create",
             f"--name={container.docker_name}",
             f"--label=harness.run={self.run.label}",
             f"--isolation={self.isolation}",
             f"--hostname={name[:15]}",
+            *network,
             self.image,
             *KEEP_ALIVE,
         ]
-        common.checked(self.docker(create), f"docker create {container.docker_name}")
+        container.lab_address = wanted
+        try:
+            common.checked(
+                self.docker(create), f"docker create {container.docker_name}"
+            )
+        except EngineError:
+            self.network.release(wanted)
+            raise
         self.containers[name] = container
         common.checked(
             self.docker(["cp", common.GUEST_HOME, f"{container.docker_name}:C:\\"]),
@@ -193,14 +208,23 @@ class WindowsContainersEngine:
             self.docker(["start", container.docker_name]),
             f"docker start {container.docker_name}",
         )
-        address = common.checked(
+        container.address = self._address(container)
+        return container
+
+    def _address(self, container: DockerContainer) -> str | None:
+        """The container's address where the client machine reaches it."""
+        shown = common.checked(
             self.docker(["inspect", "--format", ADDRESS, container.docker_name]),
             "docker inspect",
-        )
-        container.address = (
-            address.stdout.split()[0] if address.stdout.split() else None
-        )
-        return container
+        ).stdout.split()
+        if container.lab_address and container.lab_address not in shown:
+            raise EngineError(
+                f"{container.docker_name} did not get its lab address "
+                f"{container.lab_address} (docker inspect: {' '.join(shown)})"
+            )
+        if container.lab_address or self.network.no_address():
+            return container.lab_address
+        return shown[0] if shown else None
 
     def duplicate(
         self, container: DockerContainer, service: Service
@@ -212,6 +236,7 @@ class WindowsContainersEngine:
             self.docker(["rm", "--force", container.docker_name]),
             f"docker rm {container.docker_name}",
         )
+        self.network.release(container.lab_address)
         self.containers.pop(container.name, None)
 
     def close(self) -> None:

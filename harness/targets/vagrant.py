@@ -15,9 +15,13 @@ it before each service suite, so that a suite starts from a clean machine that
 still has the engine and the guest tools (restoring a snapshot takes seconds;
 preparing again would install the engine and pull its images for every suite).
 
-python-vagrant has no WinRM support: the address, port and credentials come from
-`vagrant winrm-config`, and all machine-readable output is parsed by
-vagrant_output.py (python-vagrant's own parser breaks on escaped commas).
+python-vagrant has no WinRM support: the WinRM address, port and credentials come
+from `vagrant winrm-config`, and all machine-readable output is parsed by
+vagrant_output.py (python-vagrant's own parser breaks on escaped commas).  That
+WinRM address is often not where other machines reach this one (VirtualBox gives
+127.0.0.1 and a forwarded port), so the host's address on the lab network is the
+platform's `address` in matrix.yaml, the same one the Vagrantfile gives the
+machine's private network.
 """
 
 from __future__ import annotations
@@ -73,6 +77,12 @@ class VagrantTarget:
         if destroy not in POLICIES:
             raise ConfigError(
                 f"--destroy {destroy!r}: allowed values: {', '.join(POLICIES)}"
+            )
+        if not platform.address:
+            raise ConfigError(
+                f"matrix.yaml: platforms.{platform_name}.address: required for a "
+                "vagrant platform: the machine's address on the lab network (its "
+                "private network in vms/Vagrantfile), e.g. 192.168.56.22"
             )
         self.name = platform_name
         self.platform = platform
@@ -252,7 +262,7 @@ class VagrantTarget:
             platform=self.name,
             name=str(facts.get("computer_name", self.name)),
             transport=transport,
-            address=config["HostName"],
+            address=self.platform.address,
             facts=facts,
         )
 

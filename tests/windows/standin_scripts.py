@@ -174,6 +174,16 @@ def _net_http(ps: PowerShell, params: dict[str, Any]) -> None:
         ps.output(json.dumps(_socket_error(error)))
 
 
+def _lab_adapter(ps: PowerShell, params: dict[str, Any]) -> None:
+    """Get-NetIPAddress -IPAddress: the adapter that holds the lab address."""
+    if params["address"] != ps.proc.machine.lab_address:
+        raise PSError(
+            "No MSFT_NetIPAddress objects found with property 'IPAddress' equal to "
+            f"'{params['address']}'."
+        )
+    ps.output("Ethernet 2")
+
+
 def _route(ps: PowerShell, address: str) -> None:
     """The client machine's routing table: no route to its `unreachable` ones."""
     if address in ps.proc.machine.unreachable:
@@ -200,4 +210,5 @@ HARNESS_SCRIPTS: dict[str, Callable[[PowerShell, dict[str, Any]], None]] = {
     "remove": _remove,
     "net-tcp": _net_tcp,
     "net-http": _net_http,
+    "lab-adapter": _lab_adapter,
 }

@@ -164,3 +164,19 @@ def test_close_destroys_what_is_left(transport, server, run):
     made.create_container("c2")
     made.close()
     assert [argv[1] for argv in ran(server)].count("rm") == 2
+
+
+def test_without_an_address_template_the_network_checks_are_broken(
+    transport, server, run
+):
+    from harness.errors import TransportError
+    from harness.probe import tcp_ask
+
+    options = {k: v for k, v in TEMPLATES.items() if k != "address"}
+    config = matrix.Engine(kind="command", platforms=["win2022"], options=options)
+    host = Host(platform="win2022", name="standin", transport=transport)
+    made = CommandEngine(host, "myengine", config, run)
+    container = made.create_container("c1")
+    assert container.address is None
+    with pytest.raises(TransportError, match="myengine has no address template"):
+        tcp_ask(made.client(), container.address, 8135)

@@ -1,17 +1,14 @@
-"""windows-containers and sandboxie drive docker and Start.exe (a scripted transport
-answers for them); duplication and SCM decisions shared by all Windows engines."""
+"""sandboxie drives Start.exe (a scripted transport answers for it); duplication and
+SCM decisions shared by all Windows engines."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
 from harness import matrix, services
 from harness.engines import windows_common as common
 from harness.engines.sandboxie import SandboxieEngine
-from harness.engines.windows_containers import WindowsContainersEngine
-from harness.errors import ConfigError, EngineError, GuestError
+from harness.errors import EngineError, GuestError
 from harness.targets import Host
 from harness.transports import CommandResult
 from tests.windows.fakes import ScriptedTransport
@@ -27,104 +24,6 @@ def host(transport, build=20348):
         address="192.0.2.10",
         facts={"build": build},
     )
-
-
-def docker_engine(transport, run, build=20348, **options):
-    config = matrix.Engine(
-        kind="windows-containers",
-        platforms=["win2022"],
-        options={"image": IMAGE, **options},
-    )
-    return WindowsContainersEngine(
-        host(transport, build), "windows-containers", config, run
-    )
-
-
-@pytest.fixture
-def docker():
-    return ScriptedTransport(
-        [
-            (r"^docker version", (0, "27.3.1\r\n")),
-            (r"^docker image inspect", (0, "10.0.20348.2700\r\n")),
-            (r"^docker inspect", (0, "172.20.1.5 \r\n")),
-            (r"^docker ps", (0, "3f2a\r\n9b1c\r\n")),
-        ]
-    )
-
-
-def test_docker_prepare_records_version_and_builds(docker, run, guest_tools):
-    info = docker_engine(docker, run).prepare()
-    assert info.version == "27.3.1"
-    assert (info.details["image_build"], info.details["host_build"]) == (20348, 20348)
-    assert "C:\\harness\\probe.exe" in docker.files
-
-
-def test_a_build_mismatch_names_both_builds(docker, run, guest_tools):
-    with pytest.raises(ConfigError, match="build 20348 but win2022 is build 17763"):
-        docker_engine(docker, run, build=17763).prepare()
-
-
-def test_a_missing_image_is_pulled_first(docker, run, guest_tools):
-    answers = iter([(1, ""), (0, "10.0.20348.1\r\n")])
-    docker.answer(r"^docker image inspect", lambda argv: next(answers))
-    docker_engine(docker, run).prepare()
-    assert any(line.startswith("docker pull") for line in docker.lines)
-
-
-def test_containers_are_created_stopped_filled_then_started(docker, run):
-    engine = docker_engine(docker, run)
-    container = engine.create_container("ordinary-1")
-    name = container.docker_name
-    assert name == "hxabc123-ordinary-1"
-    assert [argv[:2] for argv in docker.argvs] == [
-        ["docker", "create"],
-        ["docker", "cp"],
-        ["docker", "start"],
-        ["docker", "inspect"],
-    ]
-    assert "--isolation=process" in docker.argvs[0]
-    assert "--label=harness.run=hxabc123" in docker.argvs[0]
-    assert docker.argvs[1][2:] == ["C:\\harness", f"{name}:C:\\"]
-    assert container.address == "172.20.1.5"
-    container.guest("probe", "info")
-    assert docker.argvs[-1] == [
-        "docker",
-        "exec",
-        name,
-        "C:\\harness\\probe.exe",
-        "info",
-    ]
-
-
-def test_close_removes_everything_with_the_run_label(docker, run):
-    engine = docker_engine(docker, run)
-    engine.close()
-    assert docker.argvs[0] == [
-        "docker",
-        "ps",
-        "--all",
-        "--quiet",
-        "--filter=label=harness.run=hxabc123",
-    ]
-    assert docker.argvs[1:] == [
-        ["docker", "rm", "--force", "3f2a"],
-        ["docker", "rm", "--force", "9b1c"],
-    ]
-
-
-def test_the_image_is_chosen_per_platform(docker, run):
-    engine = docker_engine(
-        docker, run, images={"win2022": IMAGE + "-per-platform"}, image="fallback"
-    )
-    assert engine.image == IMAGE + "-per-platform"
-
-
-def test_docker_needs_an_image_and_a_known_isolation(docker, run):
-    config = matrix.Engine(kind="windows-containers", platforms=["win2022"])
-    with pytest.raises(ConfigError, match="no image for win2022"):
-        WindowsContainersEngine(host(docker), "wc", config, run)
-    with pytest.raises(ConfigError, match="allowed values: process, hyperv"):
-        docker_engine(docker, run, isolation="vm")
 
 
 def sandboxie_engine(transport, run):
@@ -207,9 +106,7 @@ def test_duplicating_the_ordinary_service():
             "scm",
             "create",
             "HarnessDup",
-            "C:\\harness\\dupsvc.exe",
-            "--port",
-            "8135",
+            "C:\\harness\\dupsvc.exe --port 8135",
         ),
         ("probe", "scm", "start", "HarnessDup"),
     ]
@@ -246,33 +143,4 @@ def test_an_engine_on_a_host_without_winrm_is_an_engine_error(run):
             raise AssertionError
 
     with pytest.raises(EngineError, match="needs a Windows host reached through"):
-        docker_engine(Local(), run)
-
-
-def test_an_artifact_url_is_refused_with_the_way_out(docker, run):
-    config = matrix.Engine(
-        kind="windows-containers",
-        platforms=["win2022"],
-        artifact="https://example.invalid/docker.zip",
-        options={"image": IMAGE},
-    )
-    engine = WindowsContainersEngine(host(docker), "wc", config, run)
-    with pytest.raises(ConfigError, match="is a URL; download it"):
-        engine.prepare()
-
-
-def test_a_failing_install_is_an_engine_error(docker, run, tmp_path, guest_tools):
-    artifact = tmp_path / "docker.zip"
-    artifact.write_bytes(b"zip")
-    docker.answer(r"^install", (5, "disk full"))
-    config = matrix.Engine(
-        kind="windows-containers",
-        platforms=["win2022"],
-        artifact=str(artifact),
-        install="install {artifact}",
-        options={"image": IMAGE},
-    )
-    engine = WindowsContainersEngine(host(docker), "wc", config, run)
-    with pytest.raises(EngineError, match="install command exited 5: disk full"):
-        engine.prepare()
-    assert json.dumps(docker.lines).count("install") == 1
+        sandboxie_engine(Local(), run)

@@ -26,6 +26,7 @@ def write_matrix(tmp_path, engines=("first",)):
                 "target": "vagrant",
                 "os": "windows",
                 "box": "gusztavvargadr/windows-server-2022-standard",
+                "address": "192.168.56.22",
                 "boot_timeout": 10,
                 "winrm": FAST,
             }

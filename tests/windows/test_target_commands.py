@@ -21,6 +21,7 @@ platforms:
     os: windows
     box: gusztavvargadr/windows-server-2022-standard
     box_version: "2102.0.2409"
+    address: 192.168.56.22
     boot_timeout: 10
     winrm: {operation_timeout: 1, read_timeout: 3, warmup_delay: 0.05,
             retry_interval: 0.1}
@@ -57,7 +58,7 @@ def cli(tmp_path, monkeypatch):
 
 
 def test_up_keeps_the_machine_running_for_a_later_run(cli, fake_vagrant, run):
-    assert "win2022: running at 127.0.0.1 (HXSTANDIN, build 20348)" in cli(
+    assert "win2022: running at 192.168.56.22 (HXSTANDIN, build 20348)" in cli(
         "up", "win2022"
     )
     assert cli("status", "win2022") == "win2022: running\n"

@@ -15,6 +15,7 @@ PLATFORM = matrix.Platform(
     os="windows",
     box="gusztavvargadr/windows-server-2022-standard",
     box_version="2302.0.2409",
+    address="192.168.56.22",
     winrm=FAST,
     boot_timeout=10,
 )
@@ -24,7 +25,7 @@ def target(run, vms, destroy="never") -> VagrantTarget:
     return VagrantTarget("win2022", PLATFORM, run, destroy=destroy, vagrant_dir=vms)
 
 
-def test_first_up_provisions_saves_clean_and_connects(fake_vagrant, run, vms):
+def test_first_up_provisions_saves_clean_and_connects(fake_vagrant, run, vms, server):
     host = target(run, vms).up()
     assert fake_vagrant.commands() == [
         "status win2022",
@@ -34,10 +35,13 @@ def test_first_up_provisions_saves_clean_and_connects(fake_vagrant, run, vms):
         "winrm-config win2022",
     ]
     assert host.transport.run(["cmd", "/c", "exit", "5"], timeout=10).exit_code == 5
+    # WinRM goes to winrm-config's 127.0.0.1 (VirtualBox's forwarded port); the
+    # lab network reaches the machine at the platform's address.
+    assert host.transport.endpoint == f"http://127.0.0.1:{server.port}/wsman"
     assert (host.platform, host.name, host.address) == (
         "win2022",
         "HXSTANDIN",
-        "127.0.0.1",
+        "192.168.56.22",
     )
     assert host.facts["os_build"] == 20348
     host.transport.close()
@@ -136,6 +140,12 @@ def test_a_failed_up_is_a_target_error_quoting_vagrants_output(
         target(run, vms).up()
     assert "VMBootTimeout" in (run.state / "vagrant-win2022.log").read_text()
     assert "VMBootTimeout" in str(e.value), "the reason must outlive the run's state"
+
+
+def test_a_vagrant_platform_without_a_lab_address_is_a_configuration_error(run, vms):
+    platform = PLATFORM.model_copy(update={"address": None})
+    with pytest.raises(ConfigError, match=r"platforms.win2022.address: required"):
+        VagrantTarget("win2022", platform, run, vagrant_dir=vms)
 
 
 def test_an_unknown_destroy_policy_is_a_configuration_error(run, vms):

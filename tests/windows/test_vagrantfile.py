@@ -21,16 +21,20 @@ VMS = ROOT / "vms"
 PROBE = Path(__file__).resolve().parent / "vagrantfile_probe.rb"
 
 
-def machines(matrix_path: Path = ROOT / "matrix.yaml") -> dict:
+def load_vagrantfile(matrix_path: Path) -> subprocess.CompletedProcess:
     if not shutil.which("ruby"):
         pytest.skip("ruby is not installed (apt-get install ruby)")
-    result = subprocess.run(
+    return subprocess.run(
         ["ruby", str(PROBE), str(VMS / "Vagrantfile")],
         capture_output=True,
         text=True,
         timeout=60,
         env={**os.environ, "HARNESS_MATRIX": str(matrix_path)},
     )
+
+
+def machines(matrix_path: Path = ROOT / "matrix.yaml") -> dict:
+    result = load_vagrantfile(matrix_path)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -83,7 +87,14 @@ def test_every_machine_is_windows_over_winrm_without_basic_auth():
         )
         assert config["winrm"]["transport"] == "negotiate", name
         assert config["winrm"]["basic_auth_only"] is False
-        assert config["vm"]["networks"][0]["kind"] == "private_network"
+
+
+def test_the_private_network_is_the_platforms_lab_address():
+    loaded = matrix.load(ROOT / "matrix.yaml")
+    for name, machine in machines().items():
+        network = machine["config"]["vm"]["networks"][0]
+        assert network["kind"] == "private_network"
+        assert network["ip"] == loaded.platforms[name].address, name
 
 
 def test_clones_are_linked_on_virtualbox_and_hyperv():
@@ -120,11 +131,36 @@ def test_the_matrix_file_is_the_one_source(tmp_path):
     other.write_text(
         "version: 1\nplatforms:\n  wine-8: {target: local, os: wine}\n"
         "  lab: {target: vagrant, os: windows, box: some/box, cpus: 3,"
-        " memory: 2048}\n"
+        " memory: 2048, address: 10.9.8.7}\n"
     )
     found = machines(other)
     assert list(found) == ["lab"]
     assert found["lab"]["config"]["vm"]["providers"]["libvirt"]["cpus"] == 3
+    assert found["lab"]["config"]["vm"]["networks"][0]["ip"] == "10.9.8.7"
+
+
+@pytest.mark.parametrize(
+    ("addresses", "message"),
+    [
+        ("", "platforms.a.address is missing"),
+        (
+            "address: 10.0.0.5",
+            "platforms.b.address 10.0.0.5 is also platforms.a.address",
+        ),
+    ],
+)
+def test_a_missing_or_shared_lab_address_stops_the_vagrantfile(
+    tmp_path, addresses, message
+):
+    other = tmp_path / "matrix.yaml"
+    other.write_text(
+        "version: 1\nplatforms:\n"
+        f"  a: {{target: vagrant, os: windows, box: x/y, {addresses}}}\n"
+        f"  b: {{target: vagrant, os: windows, box: x/y, {addresses}}}\n"
+    )
+    result = load_vagrantfile(other)
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 def test_the_provisioning_never_enables_basic_or_unencrypted_winrm():
