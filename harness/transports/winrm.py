@@ -18,8 +18,13 @@ What it takes care of, and why:
 * A quiet command keeps being polled; a command past its timeout is terminated.
 * The first command of a session gets one warm-up retry (freshly booted hosts often
   fail it); a broken connection is re-established, a reboot is recognised by a new
-  boot time, "RPC server unavailable" is retried for a grace period, and a host shut
-  down by an expired evaluation licence is reported as such (TargetError).
+  boot time, "RPC server unavailable" is retried for a grace period.
+* An expired evaluation licence is an infrastructure error with that reason
+  (TargetError), found when the host is first ready (the licensing service's event,
+  or an evaluation end date in the past), after a reboot, and when a host that
+  stopped answering does not come back after its known end date: the licensing
+  service shuts such a machine down, which would otherwise read as a plain "did
+  not come back".
 """
 
 from __future__ import annotations
@@ -31,19 +36,19 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
-from harness.errors import CommandTimeout, TargetError, TransportError
+from harness.errors import CommandTimeout, TransportError
 from harness.secrets import Secret
 from harness.transports import CommandResult, Stopwatch, log_command
 from harness.transports import winrm_files as files
+from harness.transports import winrm_licence as licence
 from harness.transports.decode import decode_output, decode_stderr
 from harness.transports.winrm_options import WinRMOptions
 from harness.transports.winrm_scripts import (
     BOOT_TIME,
     CMD_LINE_LIMIT,
     FACTS,
-    LICENCE,
     command_line,
     encoded_command,
     file_command,
@@ -124,23 +129,26 @@ class WinRMTransport:
         files.download_file(self, remote, local, self._line_chunk())
 
     def wait_ready(self, timeout: float) -> None:
-        """Return when the host runs commands and its facts are known."""
+        """Return when the host runs commands, its facts are known and its licence
+        has not expired (TargetError when it has)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
                 self.boot_time = self._read_boot_time()  # no retries of its own
                 self.load_facts()
-                return
+                break
             except Refused:
                 raise
             except TransportError as error:
                 if time.monotonic() + self.options.retry_interval > deadline:
-                    raise TransportError(
-                        f"{self.name} did not answer within {timeout:g}s: {error}"
-                    ) from error
+                    self._gave_up(
+                        f"{self.name} did not answer within {timeout:g}s: {error}",
+                        error,
+                    )
                 log.info("%s: not ready yet (%s); trying again", self.name, error)
                 self._reset()
                 time.sleep(self.options.retry_interval)
+        self._check_licence(self.boot_time)
 
     def close(self) -> None:
         """Delete the shells and drop the connection; safe to call twice."""
@@ -379,9 +387,10 @@ class WinRMTransport:
                 problem = error
                 self._reset()
             if time.monotonic() + self.options.retry_interval > deadline:
-                raise TransportError(
-                    f"{self.name} did not come back within {grace:g}s: {problem}"
-                ) from problem
+                self._gave_up(
+                    f"{self.name} did not come back within {grace:g}s: {problem}",
+                    problem,
+                )
             log.info("%s: waiting for the host: %s", self.name, problem)
             time.sleep(self.options.retry_interval)
 
@@ -393,19 +402,10 @@ class WinRMTransport:
         return result.stdout.strip()
 
     def _check_licence(self, since: str) -> None:
-        """TargetError when the licensing service shut an expired evaluation down."""
-        result = self.powershell(LICENCE, {"Since": since}, timeout=120)
-        try:
-            info = json.loads(result.stdout) if result.exit_code == 0 else {}
-        except ValueError:
-            info = {}
-        if info.get("expired"):
-            raise TargetError(
-                f"{self.name}: the Windows evaluation licence has expired: the "
-                f"licensing service (WLMS, event {info.get('event_id')} at "
-                f"{info.get('time')}) shuts the machine down every hour; rebuild the "
-                "machine from a current box"
-            )
+        licence.check(self, since)
+
+    def _gave_up(self, message: str, error: BaseException) -> NoReturn:
+        licence.gave_up(self, message, error)
 
     # --- helpers ---------------------------------------------------------------------
 

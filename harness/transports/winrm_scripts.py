@@ -152,18 +152,29 @@ $os.LastBootUpTime.ToUniversalTime().ToString('o')"""
 
 # Event 100 of the Windows Licensing Monitoring Service: the evaluation period has
 # expired and the machine will shut down every hour.  Matched by provider and id,
-# never by the (localized) message.
+# never by the (localized) message.  EvaluationEndDate of the Windows product
+# (application 55c92734-...) says when an evaluation expires; 1601 means never.
 LICENCE = """# hx:licence
 param($Since)
 $events = Get-WinEvent -FilterHashtable @{
   LogName = 'System'; ProviderName = 'WLMS'; Id = 100; StartTime = [datetime]$Since
 } -MaxEvents 1 -ErrorAction SilentlyContinue
+$windows = "ApplicationID = '55c92734-d682-4d71-983e-d6ec3f16059f' " +
+  "AND PartialProductKey IS NOT NULL"
+$product = Get-CimInstance SoftwareLicensingProduct -Filter $windows `
+  -ErrorAction SilentlyContinue | Select-Object -First 1
+$end = $null
+if ($product -and $product.EvaluationEndDate -and
+    $product.EvaluationEndDate.Year -gt 1601) {
+  $end = $product.EvaluationEndDate.ToUniversalTime().ToString('o')
+}
 [ordered]@{
   expired = [bool]$events
   event_id = if ($events) { $events[0].Id } else { $null }
   time = if ($events) {
     $events[0].TimeCreated.ToUniversalTime().ToString('o')
   } else { $null }
+  evaluation_end = $end
 } | ConvertTo-Json -Compress"""
 
 # Reads base64 lines from stdin into Path.hxpart, then keeps the file only when its

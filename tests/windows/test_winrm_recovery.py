@@ -3,11 +3,14 @@ credentials that never leak: the transport against the loopback endpoint."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from harness.errors import TargetError, TransportError
 from harness.transports.winrm import WinRMTransport
-from tests.windows.conftest import FAST, PASSWORD, USER
+from tests.windows.conftest import FAST, PASSWORD, USER, connect
+from tests.windows.standin import utc_now
 from tests.windows.wsman_server import RPC_UNAVAILABLE
 
 
@@ -57,6 +60,40 @@ def test_an_expired_evaluation_licence_is_reported(transport, server):
     server.reboot(downtime=0.2, licence_expired=True)
     with pytest.raises(TargetError, match="evaluation licence has expired"):
         transport.run(["cmd", "/c", "exit", "0"], timeout=10)
+
+
+def test_an_expired_licence_is_found_when_the_host_is_first_ready(transport, server):
+    server.machine.licence_expired_at = utc_now()  # WLMS logged it at this boot
+    server.machine.boot_time = utc_now(-60)
+    with pytest.raises(TargetError, match=r"licence has expired: .*WLMS, event 100"):
+        transport.wait_ready(10)
+
+
+def test_an_evaluation_past_its_end_date_is_found_when_first_ready(transport, server):
+    server.machine.evaluation_end = "2026-01-31T00:00:00.0000000Z"
+    with pytest.raises(TargetError, match="ended at 2026-01-31T00:00:00"):
+        transport.wait_ready(10)
+
+
+def test_a_host_shut_down_for_its_expired_licence_is_reported_so(server):
+    server.machine.evaluation_end = utc_now(1.5)  # expires during the run
+    with connect(server, reboot_grace=1) as transport:
+        transport.wait_ready(10)
+        server.machine.licence_expired_at = utc_now()
+        server.power_off()  # the licensing service shut the machine down
+        time.sleep(1.6)
+        with pytest.raises(TargetError, match=r"licence expired at .* did not come"):
+            transport.run(["cmd", "/c", "exit", "0"], timeout=10)
+
+
+def test_a_host_that_stops_answering_with_a_valid_licence_did_not_come_back(server):
+    server.machine.evaluation_end = utc_now(3600)
+    with connect(server, reboot_grace=1) as transport:
+        transport.wait_ready(10)
+        server.power_off()
+        with pytest.raises(TransportError, match="did not come back") as raised:
+            transport.run(["cmd", "/c", "exit", "0"], timeout=10)
+    assert not isinstance(raised.value, TargetError)
 
 
 def test_wrong_credentials_fail_at_once(server):
