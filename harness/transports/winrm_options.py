@@ -6,10 +6,12 @@
     >>> options.auth, options.validate, options.codepage
     ('ntlm', True, 65001)
 
-Plain HTTP is only allowed with an authentication that encrypts messages (NTLM,
-Kerberos, CredSSP); Basic over HTTP would send the password readable on the wire and
-is refused.  Certificate validation is on by default; turning it off is a decision
-written in the configuration and logged at WARNING every time a session opens.
+Over plain HTTP every message is encrypted by the authentication (NTLM, Kerberos,
+CredSSP); Basic cannot encrypt, so Basic over HTTP would send the password and every
+command readable on the wire and is refused.  Over HTTPS, TLS encrypts, and any of
+the four authentications works.  Certificate validation is on by default; turning it
+off is a decision written in the configuration and logged at WARNING every time a
+session opens.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ class WinRMOptions:
     auth: str = "ntlm"
     validate: bool = True  # TLS certificate validation (HTTPS)
     ca_trust_path: str | None = None  # a CA bundle that signs the hosts' certificates
-    encrypt: bool = True  # WS-Management message encryption (required over HTTP)
     operation_timeout: int = 20  # seconds the service may hold one poll
     read_timeout: int = 30  # HTTP read timeout; must exceed operation_timeout
     codepage: int = 65001  # the shell's output code page: UTF-8
@@ -71,11 +72,11 @@ class WinRMOptions:
             )
         if scheme not in ("http", "https"):
             raise ConfigError(f"{where}: scheme {scheme!r} is not http or https")
-        if scheme == "http" and (self.auth not in ENCRYPTING_AUTHS or not self.encrypt):
+        if scheme == "http" and self.auth not in ENCRYPTING_AUTHS:
             raise ConfigError(
-                f"{where}: plain HTTP needs message encryption (auth "
-                f"ntlm, kerberos or credssp with encrypt: true); use "
-                f"https for {self.auth!r}"
+                f"{where}.auth: {self.auth!r} cannot encrypt messages, which plain "
+                f"HTTP needs; allowed values over http: {', '.join(ENCRYPTING_AUTHS)} "
+                f"(use https for {self.auth!r})"
             )
         if not 0 < self.operation_timeout < self.read_timeout:
             raise ConfigError(
@@ -111,3 +112,10 @@ def _coerce(where: str, key: str, value: Any, kind: Any) -> Any:
         return None if value is None else str(value)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{where}.{key}: {value!r}: {error}") from error
+
+
+def message_encryption(endpoint: str) -> str:
+    """pywinrm's message_encryption for an endpoint: always over HTTP, where the
+    authentication must encrypt every message, auto over HTTPS, where TLS does
+    (pywinrm refuses "always" for Basic, which cannot encrypt)."""
+    return "auto" if endpoint.lower().startswith("https:") else "always"

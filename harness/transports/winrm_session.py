@@ -27,7 +27,7 @@ from winrm.exceptions import (
 
 from harness.errors import CommandTimeout, TransportError
 from harness.secrets import Secret, mask
-from harness.transports.winrm_options import WinRMOptions
+from harness.transports.winrm_options import WinRMOptions, message_encryption
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -107,7 +107,7 @@ class WinRMSession:
             "ca_trust_path": self.options.ca_trust_path,
             "read_timeout_sec": self.options.read_timeout,
             "operation_timeout_sec": self.options.operation_timeout,
-            "message_encryption": "always" if self.options.encrypt else "auto",
+            "message_encryption": message_encryption(self.endpoint),
             "proxy": None,
         }
 

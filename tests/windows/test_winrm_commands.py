@@ -20,8 +20,9 @@ def test_every_message_after_authentication_is_encrypted(transport, server):
     assert all(request.encrypted for request in server.requests)
 
 
-def test_basic_over_plain_http_is_refused():
-    with pytest.raises(ConfigError, match="plain HTTP needs message encryption"):
+def test_basic_over_plain_http_is_refused_naming_the_key_and_allowed_values():
+    allowed = "allowed values over http: ntlm, kerberos, credssp"
+    with pytest.raises(ConfigError, match=rf"\.auth: 'basic' cannot .*{allowed}"):
         WinRMTransport(
             "h", "127.0.0.1", user=USER, password=PASSWORD, options={"auth": "basic"}
         )

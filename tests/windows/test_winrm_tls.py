@@ -91,3 +91,26 @@ def test_turning_validation_off_is_explicit_and_logged(tls_server, caplog):
         assert transport.run(["cmd", "/c", "exit", "0"], timeout=10).exit_code == 0
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert any("validation is OFF" in r.getMessage() for r in warnings)
+
+
+def test_basic_authentication_works_over_https(tls_server):
+    # TLS encrypts; asking pywinrm to encrypt messages too would refuse Basic.
+    with https(tls_server, auth="basic", ca_trust_path=str(tls_server.cert)) as basic:
+        assert basic.run(["cmd", "/c", "exit", "3"], timeout=10).exit_code == 3
+    assert tls_server.requests, "nothing reached the server"
+
+
+def test_basic_with_a_wrong_password_is_refused_over_https(tls_server):
+    with (
+        WinRMTransport(
+            "standin",
+            "127.0.0.1",
+            port=tls_server.port,
+            scheme="https",
+            user=USER,
+            password="not-it",
+            options={**FAST, "auth": "basic", "ca_trust_path": str(tls_server.cert)},
+        ) as basic,
+        pytest.raises(TransportError, match="credentials were rejected"),
+    ):
+        basic.wait_ready(5)

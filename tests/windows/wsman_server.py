@@ -418,13 +418,25 @@ class _Handler(BaseHTTPRequestHandler):
         if self.context is not None and self.generation != self.wsman.generation:
             return self._reset()  # the host rebooted under this connection
         auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            return self._basic(base64.b64decode(auth[6:]), body)
         if auth.startswith("Negotiate "):
-            return self._authenticate(base64.b64decode(auth[10:]))
+            return self._authenticate(base64.b64decode(auth[10:]), body)
         if self.context is None or not self.context.complete:
             return self._reply(401, b"", {"WWW-Authenticate": "Negotiate"})
         self._serve(body)
 
-    def _authenticate(self, token: bytes) -> None:
+    def _basic(self, credentials: bytes, body: bytes) -> None:
+        """Basic: the password in every request, accepted over TLS only (as on a
+        host with AllowUnencrypted=false)."""
+        expected = f"{self.wsman.user}:{self.wsman.password}".encode()
+        if not isinstance(self.connection, ssl.SSLSocket) or credentials != expected:
+            return self._reply(401, b"", {"WWW-Authenticate": 'Basic realm="WSMAN"'})
+        self._serve(body)
+
+    def _authenticate(self, token: bytes, body: bytes) -> None:
+        """One NTLM leg; the request that completes it is served (over HTTPS it
+        carries the first message, over HTTP it is empty)."""
         if self.context is None or self.context.complete:
             self.context = spnego.server(protocol="ntlm")
             self.generation = self.wsman.generation
@@ -436,7 +448,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.context.complete:
             header = "Negotiate " + base64.b64encode(answer or b"").decode()
             return self._reply(401, b"", {"WWW-Authenticate": header})
-        self._reply(200, b"")
+        self._serve(body)
 
     def _serve(self, body: bytes) -> None:
         if not body:
