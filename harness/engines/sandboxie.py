@@ -37,12 +37,14 @@ from harness.run import Run
 from harness.services import Service
 from harness.targets import Host
 from harness.transports import CommandResult, Stopwatch, log_command
-from harness.transports.winrm_scripts import command_line
+from harness.transports.winrm_scripts import cmd_escape, command_line
 
 log = logging.getLogger(__name__)
 INSTALL_DIR = "C:\\Program Files\\Sandboxie-Plus"
 BOX_ROOT = "C:\\Sandbox\\harness"
-VERSION = "param($Path) (Get-Item -LiteralPath $Path).VersionInfo.ProductVersion"
+FILE_VERSION = """# hx:file-version
+param($Path)
+(Get-Item -LiteralPath $Path -ErrorAction Stop).VersionInfo.ProductVersion"""
 
 
 class Sandbox:
@@ -83,11 +85,13 @@ class Sandbox:
     ) -> CommandResult:
         """Run argv in the box; its output comes back through files in the box.
 
-        Known limit: the command line crosses two parsers, the host's cmd.exe
-        (quoted by `command_line`) and then the sandboxed cmd.exe, which gets the
-        inner line as Start.exe passes it on.  Values with double quotes or cmd
-        operators inside argv have not been run through a real Start.exe by the
-        harness's tests; plain paths and probe arguments have the shapes used.
+        The line crosses three readers: the host's cmd.exe, Start.exe, which passes
+        the rest of its command line to the boxed program as written, and the
+        boxed ``cmd.exe /s /c "..."``, which drops the outer quotes and reads the
+        inner line.  So the inner line is quoted for the boxed cmd.exe
+        (`command_line`), and only escaped for the host's (`cmd_escape`), never
+        quoted as one argument, which Start.exe would not unquote.  Known limit:
+        an environment value with a space or a quote is not quoted for Start.exe.
         """
         watch = Stopwatch()
         token = secrets.token_hex(6)
@@ -95,19 +99,11 @@ class Sandbox:
         err = f"{common.GUEST_HOME}\\out\\{token}.err"
         inner = f"{command_line(argv)} > {out} 2> {err}"
         variables = [f"/env:{key}={value}" for key, value in (env or {}).items()]
+        options = [f"/box:{self.box}", "/wait", "/silent", "/hide_window"]
         started = self.engine.start(
-            [
-                f"/box:{self.box}",
-                "/wait",
-                "/silent",
-                "/hide_window",
-                *variables,
-                "cmd.exe",
-                "/d",
-                "/c",
-                inner,
-            ],
+            [*options, *variables],
             timeout=timeout,
+            program=f'cmd.exe /d /s /c "{inner}"',
         )
         stdout = self.engine.read_text(self.inside(out))
         stderr = self.engine.read_text(self.inside(err))
@@ -144,11 +140,20 @@ class SandboxieEngine:
         self.box_root = str(config.options.get("box_root", BOX_ROOT))
         self.boxes: dict[str, Sandbox] = {}
 
-    def start(self, args: Sequence[str], *, timeout: float = 300.0) -> CommandResult:
-        """Start.exe with `args`, waited for: it is a GUI program, so through
-        ``start /wait``, which hands its exit code back."""
-        result: CommandResult = self.transport.run(
-            ["start", "", "/wait", self.start_exe, *args], timeout=timeout
+    def start(
+        self,
+        args: Sequence[str],
+        *,
+        timeout: float = 300.0,
+        program: str | None = None,
+    ) -> CommandResult:
+        """Start.exe with `args` (and a command line to run in the box), waited
+        for: it is a GUI program, so through ``start /wait``, which hands its exit
+        code back."""
+        argv = ["start", "", "/wait", self.start_exe, *args]
+        line = command_line(argv) + (f" {cmd_escape(program)}" if program else "")
+        result: CommandResult = self.transport.run_line(
+            line, timeout=timeout, argv=(*argv, *([program] if program else []))
         )
         return result
 
@@ -167,7 +172,9 @@ class SandboxieEngine:
         )
         tools = common.upload_guest_tools(self.transport)
         version = common.checked(
-            self.transport.powershell(VERSION, {"Path": self.service_exe}, timeout=60),
+            self.transport.powershell(
+                FILE_VERSION, {"Path": self.service_exe}, timeout=60
+            ),
             "Sandboxie version",
         )
         return EngineInfo(

@@ -55,7 +55,13 @@ def argv_quote(arg: str) -> str:
 
 def cmd_quote(arg: str) -> str:
     """One argument for a command line that cmd.exe parses before the program."""
-    return _CMD_SPECIAL.sub(r"^\1", argv_quote(arg))
+    return cmd_escape(argv_quote(arg))
+
+
+def cmd_escape(text: str) -> str:
+    """Text that cmd.exe hands on unchanged: every operator, quote and variable
+    sign escaped with a caret (for a tail a program reads as written)."""
+    return _CMD_SPECIAL.sub(r"^\1", text)
 
 
 def command_line(argv: Sequence[str]) -> str:

@@ -13,6 +13,7 @@ import base64
 import errno
 import hashlib
 import json
+import re
 import socket
 import urllib.error
 import urllib.parse
@@ -132,6 +133,16 @@ def _remove(ps: PowerShell, params: dict[str, Any]) -> None:
     path.unlink(missing_ok=True)
 
 
+def _file_version(ps: PowerShell, params: dict[str, Any]) -> None:
+    """ProductVersion of a program's version resource; the stand-in's programs
+    carry it as ``version=`` in their file (standin_programs.program_file)."""
+    path = ps.proc.view.read(params["path"])
+    if not path.is_file():
+        raise PSError(f"Cannot find path '{params['path']}' because it does not exist.")
+    found = re.search(rb"version=(\S+)", path.read_bytes())
+    ps.output(found.group(1).decode() if found else "")
+
+
 # --- network clients on a Windows client machine ------------------------------------
 
 
@@ -211,4 +222,5 @@ HARNESS_SCRIPTS: dict[str, Callable[[PowerShell, dict[str, Any]], None]] = {
     "net-tcp": _net_tcp,
     "net-http": _net_http,
     "lab-adapter": _lab_adapter,
+    "file-version": _file_version,
 }

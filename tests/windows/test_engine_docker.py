@@ -10,7 +10,7 @@ import pytest
 
 from harness import matrix, services
 from harness.engines.windows_containers import WindowsContainersEngine
-from harness.errors import ConfigError, EngineError, TransportError
+from harness.errors import ConfigError, EngineError, GuestError, TransportError
 from harness.probe import tcp_ask
 from harness.targets import Host
 from tests.windows.standin_programs import program_file
@@ -94,6 +94,8 @@ def test_a_service_is_started_inside_the_container_only(engine, transport, serve
     assert [json.loads(r.stdout)["ok"] for r in results] == [True, True]
     inside = json.loads(container.guest("probe", "scm", "query", "HarnessDup").stdout)
     assert inside["state"] == "RUNNING"
+    created = json.loads(results[0].stdout)
+    assert created["binpath"] == "C:\\harness\\dupsvc.exe --port 8135"
     info = json.loads(container.guest("probe", "info").stdout)
     assert info["identity"] == container.identity
     on_host = transport.run(["sc.exe", "query", "HarnessDup"], timeout=10)
@@ -102,6 +104,22 @@ def test_a_service_is_started_inside_the_container_only(engine, transport, serve
     assert json.loads(peer.guest("probe", "scm", "query", "HarnessDup").stdout)[
         "error"
     ] == {"call": "OpenServiceW", "code": 1060}
+
+
+def test_a_system_service_is_started_by_its_windows_scm_names(engine):
+    container = engine.create_container("iis-1")
+    results = engine.duplicate(container, services.get("iis"))
+    names = [json.loads(r.stdout)["name"] for r in results]
+    assert names == ["HTTP", "WAS", "W3SVC"]
+
+
+def test_a_missing_guest_tool_is_a_guest_error_not_a_failed_start(engine, server):
+    container = engine.create_container("c1")
+    root = server.machine.path("C:\\ProgramData\\docker\\containers")
+    for probe_exe in root.glob("*/C/harness/probe.exe"):
+        probe_exe.unlink()
+    with pytest.raises(GuestError, match="printed no JSON"):
+        engine.duplicate(container, services.get("spooler"))
 
 
 def test_destroy_removes_the_container_and_its_disk(engine, transport, server):
