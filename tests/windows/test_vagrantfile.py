@@ -168,3 +168,35 @@ def test_the_provisioning_never_enables_basic_or_unencrypted_winrm():
     assert "AllowUnencrypted -Value $false" in text
     assert "Auth\\Basic -Value $false" in text
     assert "-Value $true" not in text.replace("Negotiate -Value $true", "")
+
+
+def test_winrm_retries_use_vagrants_own_setting_names():
+    for machine in machines().values():
+        winrm = machine["config"]["winrm"]
+        assert (winrm["max_tries"], winrm["retry_delay"]) == (30, 10)
+
+
+@pytest.mark.parametrize(
+    ("setting", "section"),
+    [
+        ("config.winrm.retry_limit = 3", "winrm"),
+        ("config.vm.boot_timout = 3", "vm"),
+        ('config.vm.provider("virtualbox") { |vb| vb.cpu = 2 }', "virtualbox"),
+    ],
+)
+def test_the_probe_refuses_a_setting_vagrant_does_not_have(tmp_path, setting, section):
+    if not shutil.which("ruby"):
+        pytest.skip("ruby is not installed (apt-get install ruby)")
+    vagrantfile = tmp_path / "Vagrantfile"
+    vagrantfile.write_text(
+        'Vagrant.configure("2") do |config|\n'
+        '  config.vm.define "m" do |config|\n'
+        f"    {setting}\n"
+        "  end\n"
+        "end\n"
+    )
+    result = subprocess.run(
+        ["ruby", str(PROBE), str(vagrantfile)], capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert f"{section}: The following settings shouldn't exist" in result.stderr
