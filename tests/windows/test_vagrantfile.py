@@ -200,3 +200,18 @@ def test_the_probe_refuses_a_setting_vagrant_does_not_have(tmp_path, setting, se
     )
     assert result.returncode != 0
     assert f"{section}: The following settings shouldn't exist" in result.stderr
+
+
+def test_the_https_certificate_names_the_lab_address_and_is_exported_as_pem():
+    # No PowerShell here: the script is read, not run (see docs/windows.md).
+    loaded = matrix.load(ROOT / "matrix.yaml")
+    for name, machine in machines().items():
+        winrm = [
+            p for p in machine["config"]["vm"]["provisioners"] if p["name"] == "winrm"
+        ][0]
+        assert winrm["args"] == ["-Address", loaded.platforms[name].address]
+    text = (VMS / "scripts" / "winrm.ps1").read_text()
+    assert "param([Parameter(Mandatory = $true)][string]$Address)" in text
+    assert "2.5.29.17={text}DNS=$name&IPAddress=$Address" in text
+    assert "-----BEGIN CERTIFICATE-----" in text and "winrm-https.pem" in text
+    assert "Export-Certificate" not in text, "DER is what ca_trust_path cannot read"
