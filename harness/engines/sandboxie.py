@@ -42,6 +42,7 @@ from harness.transports.winrm_scripts import cmd_escape, command_line
 log = logging.getLogger(__name__)
 INSTALL_DIR = "C:\\Program Files\\Sandboxie-Plus"
 BOX_ROOT = "C:\\Sandbox\\harness"
+SERVICE = "SbieSvc"  # Sandboxie's service: Start.exe and SbieIni.exe need it
 FILE_VERSION = """# hx:file-version
 param($Path)
 (Get-Item -LiteralPath $Path -ErrorAction Stop).VersionInfo.ProductVersion"""
@@ -136,7 +137,7 @@ class SandboxieEngine:
         install_dir = str(config.options.get("install_dir", INSTALL_DIR))
         self.start_exe = f"{install_dir}\\Start.exe"
         self.sbieini = f"{install_dir}\\SbieIni.exe"
-        self.service_exe = f"{install_dir}\\SbieSvc.exe"
+        self.service_exe = f"{install_dir}\\{SERVICE}.exe"
         self.box_root = str(config.options.get("box_root", BOX_ROOT))
         self.boxes: dict[str, Sandbox] = {}
 
@@ -170,6 +171,7 @@ class SandboxieEngine:
         artifact = common.deploy_artifact(
             self.transport, self.name, self.config, self.where
         )
+        common.require_service(self.transport, self.name, SERVICE, self.where)
         tools = common.upload_guest_tools(self.transport)
         version = common.checked(
             self.transport.powershell(

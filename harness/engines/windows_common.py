@@ -241,6 +241,17 @@ def service_exists(transport: Any, name: str) -> bool:
     )
 
 
+def require_service(transport: Any, engine: str, name: str, where: str) -> None:
+    """EngineError when the engine's own service is not installed: its install
+    command did not install it (or it has none), so nothing else could work."""
+    if not service_exists(transport, name):
+        raise EngineError(
+            f"{engine}: the service {name} does not exist on {transport.name} "
+            f"(sc.exe query: {NOT_INSTALLED}); the engine is not installed: check "
+            f"{where}.artifact and {where}.install"
+        )
+
+
 def new_identity(engine: str, name: str) -> str:
     """What a container's instance answers with, unique per container and run."""
     return f"{engine}:{name}:{secrets.token_hex(4)}"

@@ -130,6 +130,7 @@ class WindowsContainersEngine:
         artifact = common.deploy_artifact(
             self.transport, self.name, self.config, self.where
         )
+        common.require_service(self.transport, self.name, "docker", self.where)
         tools = common.upload_guest_tools(self.transport)
         version = common.checked(
             self.docker(["version", "--format", "{{.Server.Version}}"]),

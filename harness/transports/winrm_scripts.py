@@ -225,8 +225,3 @@ try {
 REMOVE = """# hx:remove
 param($Path)
 Remove-Item -LiteralPath $Path -Force -ErrorAction SilentlyContinue"""
-
-SERVICE_STATE = """# hx:service-state
-param($Name)
-& sc.exe query $Name | Out-Null
-exit $LASTEXITCODE"""
