@@ -19,6 +19,15 @@
 Placeholders: {container} (the engine's name for it, carrying the run label),
 {name}, {label}, {argv} (the command to run inside, each item quoted), {source},
 {dest}, {service}, {scm_name}.  Every value is quoted for the template's shell.
+
+Known limit of ``shell: powershell``: a value is a single-quoted PowerShell literal,
+exact for cmdlets, but Windows PowerShell 5.1 hands a native program (an .exe) its
+arguments without escaping embedded double quotes: ``say "hi" now`` arrives as
+``say hi now``, and a value with a quote and a space can split in two.  Container
+names and guest tool paths hold no double quotes, but probe arguments in {argv}
+(event texts, the stateful machine's marker names) may, and would reach the probe
+altered; ``shell: cmd`` quotes exactly for native programs and is the one to use
+for exec templates.
 Without `duplicate`, services are duplicated with the guest tools through `exec`;
 without `copy`, the guest tools must already be visible inside the container (an
 engine that shares the host's C:\\harness).

@@ -59,7 +59,11 @@ def windows_transport(host: Host, engine: str) -> Any:
 
 
 def quote(value: str, shell: str) -> str:
-    """One value quoted for `shell` (cmd or powershell)."""
+    """One value quoted for `shell` (cmd or powershell).
+
+    Known limit on the powershell path: exact for cmdlets; a native program gets
+    embedded double quotes unescaped from Windows PowerShell 5.1 (see command.py).
+    """
     return ps_quote(value) if shell == "powershell" else cmd_quote(value)
 
 

@@ -180,3 +180,18 @@ def test_without_an_address_template_the_network_checks_are_broken(
     assert container.address is None
     with pytest.raises(TransportError, match="myengine has no address template"):
         tcp_ask(made.client(), container.address, 8135)
+
+
+def test_powershell_51_drops_a_double_quote_on_the_way_to_a_native_program(
+    transport, server, run
+):
+    # The known limit of shell: powershell (command.py), pinned: the stand-in joins
+    # a native program's arguments as Windows PowerShell 5.1 does.  A change here
+    # means the quoting changed, or the stand-in no longer models 5.1.
+    made = engine(transport, run, shell="powershell", create="echoargs {container}")
+    values = {"container": 'say "hi" now', "name": "x", "label": "y"}
+    result = made.template("create", values)
+    assert json.loads(result.stdout) == ["say hi now"]
+    assert made.template("create", {**values, "container": "a b"}).stdout == (
+        '["a b"]\r\n'
+    )
