@@ -35,6 +35,9 @@ from harness.transports.winrm_scripts import cmd_quote, ps_quote
 
 log = logging.getLogger(__name__)
 GUEST_HOME = "C:\\harness"
+# The guest tools alone (C:\\harness also holds engine artifacts, staged files and
+# the host side's identity), for engines that copy them into their containers.
+GUEST_TOOLS = f"{GUEST_HOME}\\guest-tools"
 IDENTITY = f"{GUEST_HOME}\\identity.txt"
 SHELLS = ("cmd", "powershell")
 REPO = Path(__file__).resolve().parents[2]
@@ -133,13 +136,16 @@ def checked(result: CommandResult, what: str) -> CommandResult:
 
 
 def upload_guest_tools(transport: Any) -> str:
-    """Copy the built guest tools to C:\\harness on the host; returns their version."""
+    """Copy the built guest tools to C:\\harness on the host, where the host side
+    runs them, and to C:\\harness\\guest-tools, the folder that engines copy into
+    containers; returns their version."""
     tools = guest.tools()
     files = tools.files()
     if not files:
         raise GuestError(f"no guest tools in {tools.folder}; run `make -C guest`")
     for path in files:
         transport.upload(path, f"{GUEST_HOME}\\{path.name}")
+        transport.upload(path, f"{GUEST_TOOLS}\\{path.name}")
     return tools.version
 
 

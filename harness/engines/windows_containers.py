@@ -11,7 +11,7 @@
           network: transparent      # or nat: see windows_docker_net.py
           addresses: {win2022: 192.168.56.120-192.168.56.129}
 
-Each container is created stopped, gets C:\\harness (the guest tools) copied in,
+Each container is created stopped, gets the guest tools copied into C:\\harness,
 then starts with a command that keeps it alive; commands run through `docker exec`.
 Process isolation shares the host's kernel, so the image must be of the host's
 Windows build: a mismatch is a configuration error naming both builds.  Everything
@@ -202,7 +202,14 @@ class WindowsContainersEngine:
             raise
         self.containers[name] = container
         common.checked(
-            self.docker(["cp", common.GUEST_HOME, f"{container.docker_name}:C:\\"]),
+            # Into a C:\\harness that does not exist yet: it becomes the folder.
+            self.docker(
+                [
+                    "cp",
+                    common.GUEST_TOOLS,
+                    f"{container.docker_name}:{common.GUEST_HOME}",
+                ]
+            ),
             "copy the guest tools in",
         )
         common.checked(

@@ -19,6 +19,12 @@ IMAGE = "mcr.microsoft.com/windows/servercore:ltsc2022"
 LAB = "192.168.56.22"
 
 
+def guest_files():
+    from harness import guest
+
+    return guest.tools().files()
+
+
 def lab_host(transport, **facts) -> Host:
     transport.wait_ready(10)
     return Host("win2022", "standin", transport, LAB, {**transport.facts, **facts})
@@ -86,6 +92,17 @@ def test_a_container_gets_the_guest_tools_and_runs_them_inside(engine, server):
     info = json.loads(container.guest("probe", "info").stdout)
     assert (info["view"], info["identity"]) == (container.docker_name, None)
     assert container.address.startswith("172.20.")  # the client is the host itself
+
+
+def test_only_the_guest_tools_are_copied_into_a_container(engine, transport, server):
+    transport.upload_bytes(b"host side", "C:\\harness\\identity.txt")
+    transport.upload_bytes(b"staged", "C:\\harness\\staging\\0123")
+    container = engine.create_container("c1")
+    root = server.machine.path("C:\\ProgramData\\docker\\containers")
+    inside = next(root.glob("*/C/harness"))
+    names = sorted(p.name for p in inside.iterdir())
+    assert names == sorted(p.name for p in guest_files())
+    assert container.guest("probe", "info").exit_code == 0
 
 
 def test_a_service_is_started_inside_the_container_only(engine, transport, server):
