@@ -180,6 +180,7 @@ class CommandEngine:
                 if result.stdout.strip()
                 else "unknown"
             )
+        common.write_host_identity(self)
         return EngineInfo(
             self.name,
             version,
@@ -188,7 +189,7 @@ class CommandEngine:
         )
 
     def host_side(self) -> common.HostSide:
-        return common.HostSide(self.host, self.name)
+        return common.host_side_of(self)
 
     def client(self) -> WindowsClient:
         reason = None

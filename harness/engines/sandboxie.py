@@ -179,6 +179,7 @@ class SandboxieEngine:
             ),
             "Sandboxie version",
         )
+        common.write_host_identity(self)
         return EngineInfo(
             self.name,
             version.stdout.strip() or "unknown",
@@ -187,7 +188,7 @@ class SandboxieEngine:
         )
 
     def host_side(self) -> common.HostSide:
-        return common.HostSide(self.host, self.name)
+        return common.host_side_of(self)
 
     def client(self) -> WindowsClient:
         return WindowsClient(self.host, self.name)

@@ -299,3 +299,20 @@ class HostSide:
 
     def write_file(self, path: str, data: bytes) -> None:
         self.transport.upload_bytes(data, path)
+
+
+def host_side_of(engine: Any) -> HostSide:
+    """The engine's host side: one per engine, so its identity stays the same
+    for every check (a new one per call would never match what the host's
+    instance answers with)."""
+    side = getattr(engine, "_host_side", None)
+    if side is None:
+        side = engine._host_side = HostSide(engine.host, engine.name)
+    return side
+
+
+def write_host_identity(engine: Any) -> None:
+    """Write the host side's identity on the host, during prepare(), so that the
+    saved clean-<engine> state holds it and every suite finds it there."""
+    side = host_side_of(engine)
+    side.write_file(IDENTITY, side.identity.encode("utf-8"))

@@ -144,6 +144,7 @@ class WindowsContainersEngine:
         }
         details.update(self._check_builds())
         details.update(self.network.prepare(self))
+        common.write_host_identity(self)
         return EngineInfo(
             self.name, version.stdout.strip(), self.host.platform, details
         )
@@ -174,7 +175,7 @@ class WindowsContainersEngine:
         return int(build) if build is not None else None
 
     def host_side(self) -> common.HostSide:
-        return common.HostSide(self.host, self.name)
+        return common.host_side_of(self)
 
     def client(self) -> WindowsClient:
         return WindowsClient(self.host, self.name, self.network.no_address())

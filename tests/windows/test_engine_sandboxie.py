@@ -96,7 +96,8 @@ def test_services_are_started_in_the_box_not_on_the_host(engine, transport, serv
     assert probe(box, "info")["identity"] == box.identity
     host = transport.run(["sc.exe", "query", "HarnessDup"], timeout=10)
     assert host.exit_code == 1060, "the service reached the host's database"
-    assert not server.machine.path("C:\\harness\\identity.txt").exists()
+    on_host = server.machine.path("C:\\harness\\identity.txt").read_text()
+    assert on_host == engine.host_side().identity != box.identity
     peer = engine.create_container("ordinary-2")
     assert probe(peer, "scm", "query", "HarnessDup")["error"]["code"] == 1060
 

@@ -78,7 +78,11 @@ def test_every_suite_starts_clean_with_the_engine_and_guest_tools(
     ordinary = services.get("ordinary")
     with lab.suite(placement, ordinary) as suite:
         suite.host.write_file(LEFT_BEHIND, b"from the first suite")
-    with lab.suite(placement, ordinary):
+        identity = suite.host.identity
+    with lab.suite(placement, ordinary) as suite:
+        assert suite.host is suite.host and suite.host.identity == identity
+        on_host = server.machine.path("C:\\harness\\identity.txt").read_text()
+        assert on_host == identity, "the host side's identity is not on the host"
         assert holds(server, "C:\\harness\\probe.exe"), "the guest tools are gone"
         assert holds(server, ARTIFACT.format(engine="first")), "the engine is gone"
         assert not holds(server, LEFT_BEHIND), "the first suite's change survived"
