@@ -26,14 +26,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.windows.standin import (
-    SCM_FILE,
-    Process,
-    RootView,
-    read_json,
-    run_simple,
-    write_json,
-)
+from tests.windows.standin import SCM_FILE, Process, RootView, read_json, write_json
+from tests.windows.standin_cmd import run_simple
 from tests.windows.standin_programs import program_file
 
 STATE = "C:\\ProgramData\\docker\\hx-docker.json"

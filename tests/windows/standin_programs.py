@@ -20,15 +20,8 @@ import json
 import re
 from typing import Any
 
-from tests.windows.standin import (
-    SCM_FILE,
-    Process,
-    Program,
-    argv_split,
-    program_name,
-    read_json,
-    write_json,
-)
+from tests.windows.standin import SCM_FILE, Process, Program, read_json, write_json
+from tests.windows.standin_cmd import argv_split, program_name
 
 ERROR_FILE_NOT_FOUND = 2
 ERROR_INVALID_PARAMETER = 87

@@ -19,7 +19,8 @@ import dataclasses
 import re
 from typing import Any
 
-from tests.windows.standin import Exit, Process, run_simple
+from tests.windows.standin import Exit, Process
+from tests.windows.standin_cmd import run_simple
 
 
 class PSError(Exception):

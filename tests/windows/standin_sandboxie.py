@@ -29,10 +29,9 @@ from tests.windows.standin import (
     BoxView,
     Process,
     read_json,
-    run_simple,
-    split_head,
     write_json,
 )
+from tests.windows.standin_cmd import run_simple, split_head
 from tests.windows.standin_programs import program_file
 
 INI = "C:\\Windows\\Sandboxie.ini"

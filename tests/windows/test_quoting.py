@@ -14,7 +14,7 @@ from harness.transports.winrm_scripts import (
     ps_params,
     ps_quote,
 )
-from tests.windows.standin import argv_split, split_cmd
+from tests.windows.standin_cmd import argv_split, split_cmd
 from tests.windows.standin_ps import single_quoted, tokenize
 
 # Characters a command line can carry (no NUL; newlines end a cmd.exe line).
