@@ -109,7 +109,7 @@ class WindowsClient(HostSide):
         match list(argv):
             case ["tcp", address, port] if port.isdigit():
                 self.reachable(address)
-                params = {"Address": address, "Port": int(port)}
+                params: dict[str, str | int] = {"Address": address, "Port": int(port)}
                 return self._script(NET_TCP, params, timeout)
             case ["http", url]:
                 self.reachable(urllib.parse.urlsplit(url).hostname)

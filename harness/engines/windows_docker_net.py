@@ -137,6 +137,7 @@ def _addresses(value: Any, where: str) -> list[str]:
         start, end = ipaddress.ip_address(first), ipaddress.ip_address(last or first)
     except ValueError as error:
         raise ConfigError(f"{where}: {error}") from None
-    if end < start or int(end) - int(start) > 1023:
+    size = int(end) - int(start) + 1
+    if start.version != end.version or not 0 < size <= 1024:
         raise ConfigError(f"{where}: {value!r} is not a range FIRST-LAST")
-    return [str(start + i) for i in range(int(end) - int(start) + 1)]
+    return [str(start + i) for i in range(size)]
