@@ -26,6 +26,7 @@ import pydantic
 import yaml
 
 from harness import services as catalogue
+from harness.engines import options as engine_options
 from harness.errors import ConfigError
 
 CHECKS = catalogue.CHECKS
@@ -150,6 +151,7 @@ def load(path: Path) -> Matrix:
         matrix = Matrix.model_validate({**data, "path": path})
     except pydantic.ValidationError as error:
         raise ConfigError(_explain(path, error, lines)) from None
+    _check_options(path, matrix, lines)
     problems = _check_references(matrix)
     if problems:
         raise ConfigError(
@@ -257,20 +259,44 @@ def _where(path: Path, lines: dict[Loc, int], loc: Loc) -> str:
     return f"{path}:{lines.get(loc, 1)}: "
 
 
-def _explain(path: Path, error: pydantic.ValidationError, lines: dict[Loc, int]) -> str:
+def _check_options(path: Path, m: Matrix, lines: dict[Loc, int]) -> None:
+    """Each engine's options against the options of its kind."""
+    messages = []
+    for name, engine in m.engines.items():
+        model = engine_options.BY_KIND[engine.kind]
+        try:
+            model.model_validate(engine.options)
+        except pydantic.ValidationError as error:
+            prefix: Loc = ("engines", name, "options")
+            messages.append(_explain(path, error, lines, prefix, model))
+    if messages:
+        raise ConfigError("\n".join(messages))
+
+
+def _explain(
+    path: Path,
+    error: pydantic.ValidationError,
+    lines: dict[Loc, int],
+    prefix: Loc = (),
+    root: type[pydantic.BaseModel] | None = None,
+) -> str:
+    """pydantic's errors as 'file:line: key: what is wrong; allowed ...' lines;
+    `prefix` and `root` place a model validated on its own (engine options)."""
+    root = root or Matrix
     messages = []
     for item in error.errors():
-        loc = tuple(p for p in item["loc"] if not _is_pydantic_tag(p))
+        local = tuple(p for p in item["loc"] if not _is_pydantic_tag(p))
+        loc = prefix + local
         message = item["msg"]
         if item["type"] == "extra_forbidden":
-            allowed = ", ".join(_fields(_model_at(loc[:-1])))
+            allowed = ", ".join(_fields(_model_at(local[:-1], root)))
             message = f"unknown key {loc[-1]!r}; allowed keys: {allowed}"
         elif item["type"] == "missing":
             message = f"required key {loc[-1]!r} is missing"
         elif item["type"] == "string_pattern_mismatch":
             message = f"{item['input']!r} is not a valid name ({NAME_RULE})"
         else:
-            message = _plain(item, loc) or message
+            message = _plain(item, _model_at(local, root)) or message
         messages.append(
             f"{_where(path, lines, loc)}{_dotted(loc) or 'top level'}: {message}"
         )
@@ -290,7 +316,7 @@ _KINDS = {
 }
 
 
-def _plain(item: Any, loc: Loc) -> str | None:
+def _plain(item: Any, model: type[pydantic.BaseModel] | None) -> str | None:
     """pydantic's message for a wrong type or value, said with the allowed ones."""
     kind = item["type"]
     value = item["input"]
@@ -302,7 +328,7 @@ def _plain(item: Any, loc: Loc) -> str | None:
             f"{given}; allowed values: {item['ctx']['expected'].replace(' or ', ', ')}"
         )
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        keys = ", ".join(_fields(_model_at(loc)))
+        keys = ", ".join(_fields(model))
         return f"must be a mapping{' with keys: ' + keys if keys else ''}; {given}"
     if kind in _KINDS:
         return f"must be {_KINDS[kind]}; {given}"
@@ -323,12 +349,18 @@ def _is_pydantic_tag(part: Any) -> bool:
 def _fields(model: type[pydantic.BaseModel] | None) -> list[str]:
     if model is None:
         return []
-    return [name for name in model.model_fields if name != "path"]
+    return [
+        field.alias or name
+        for name, field in model.model_fields.items()
+        if name != "path"
+    ]
 
 
-def _model_at(loc: Loc) -> type[pydantic.BaseModel] | None:
+def _model_at(
+    loc: Loc, root: type[pydantic.BaseModel]
+) -> type[pydantic.BaseModel] | None:
     """The model class that validates the mapping at `loc` (for 'allowed keys')."""
-    current: Any = Matrix
+    current: Any = root
     for part in loc:
         if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
             field = current.model_fields.get(str(part))

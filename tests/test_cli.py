@@ -22,7 +22,13 @@ platforms:
   win2022: {target: vagrant, os: windows}
 engines:
   wine: {kind: wine, platforms: [wine-8]}
-  windows: {kind: command, platforms: [win2022]}
+  windows:
+    kind: command
+    platforms: [win2022]
+    options:
+      create: "c {container}"
+      exec: "e {container} {argv}"
+      destroy: "d {container}"
 services: [ordinary]
 """
 

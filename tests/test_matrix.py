@@ -20,7 +20,7 @@ platforms:
 engines:
   wine: {kind: wine, platforms: [wine-8]}
   wine-shared: {kind: wine, platforms: [wine-8]}
-  command: {kind: command, platforms: [win2022]}
+  command: {kind: command,platforms: [win2022],options: {create: c,exec: e,destroy: d}}
 services: [ordinary]
 exclude:
   - {engine: wine-shared, check: serves}
@@ -142,6 +142,23 @@ def test_known_issue_is_found_for_its_cell(tmp_path):
             "'Wine 8' is not a valid name",
         ),
         ("exclude:", "exclude: [", "YAML syntax error"),
+        (
+            "wine: {kind: wine, platforms: [wine-8]}",
+            "wine: {kind: wine, platforms: [wine-8], options: {network: bogus}}",
+            ":6: engines.wine.options.network: got 'bogus'; allowed values: "
+            "'isolated', 'shared'",
+        ),
+        (
+            "wine-shared: {kind: wine, platforms: [wine-8]}",
+            "wine-shared: {kind: wine, platforms: [wine-8], options: {netwrk: 1}}",
+            ":7: engines.wine-shared.options.netwrk: unknown key 'netwrk'; "
+            "allowed keys: network",
+        ),
+        (
+            "options: {create: c,exec: e,destroy: d}",
+            "options: {create: c,destroy: d}",
+            ":8: engines.command.options.exec: required key 'exec' is missing",
+        ),
         (
             "  - {engine: wine-shared, check: serves}",
             "  - {engine: command, platform: wine-8}",

@@ -42,6 +42,7 @@ from typing import Any
 
 from harness import matrix
 from harness.engines import EngineInfo
+from harness.engines import options as engine_options
 from harness.engines import windows_common as common
 from harness.engines.windows_client import WindowsClient
 from harness.errors import ConfigError, EngineError
@@ -51,16 +52,7 @@ from harness.targets import Host
 from harness.transports import CommandResult
 
 log = logging.getLogger(__name__)
-TEMPLATES: dict[str, tuple[bool, tuple[str, ...]]] = {
-    # key: (required, placeholders it may use)
-    "create": (True, ("container", "name", "label")),
-    "exec": (True, ("container", "name", "label", "argv")),
-    "destroy": (True, ("container", "name", "label")),
-    "address": (False, ("container", "name", "label")),
-    "copy": (False, ("container", "name", "label", "source", "dest")),
-    "duplicate": (False, ("container", "name", "label", "service", "scm_name")),
-    "version": (False, ("label",)),
-}
+TEMPLATES = engine_options.TEMPLATES
 
 
 class CommandContainer:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import guest, matrix
+from harness.engines import options as engine_options
 from harness.errors import ConfigError, EngineError, GuestError, TransportError
 from harness.services import Service
 from harness.targets import Host
@@ -39,7 +40,7 @@ GUEST_HOME = "C:\\harness"
 # the host side's identity), for engines that copy them into their containers.
 GUEST_TOOLS = f"{GUEST_HOME}\\guest-tools"
 IDENTITY = f"{GUEST_HOME}\\identity.txt"
-SHELLS = ("cmd", "powershell")
+SHELLS = engine_options.SHELLS
 REPO = Path(__file__).resolve().parents[2]
 NOT_INSTALLED = 1060  # ERROR_SERVICE_DOES_NOT_EXIST, from sc.exe and the probe
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from harness import matrix
 from harness.engines import EngineInfo
+from harness.engines import options as engine_options
 from harness.engines import windows_common as common
 from harness.engines.windows_client import WindowsClient
 from harness.engines.windows_docker_net import DockerNetwork
@@ -38,7 +39,7 @@ from harness.targets import Host
 from harness.transports import CommandResult
 
 log = logging.getLogger(__name__)
-ISOLATIONS = ("process", "hyperv")
+ISOLATIONS = engine_options.DOCKER_ISOLATIONS
 KEEP_ALIVE = ["cmd.exe", "/c", "ping", "-t", "localhost"]
 ADDRESS = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}"
 

@@ -29,11 +29,12 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
+from harness.engines import options as engine_options
 from harness.engines import windows_common as common
 from harness.errors import ConfigError, EngineError
 from harness.targets import Host
 
-NETWORKS = ("nat", "transparent")
+NETWORKS = engine_options.DOCKER_NETWORKS
 LAB_NETWORK = "harness-lab"
 SHIM = "com.docker.network.windowsshim.interface"
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import cleanup, guest, settings
-from harness.engines import EngineInfo
+from harness.engines import EngineInfo, options
 from harness.engines.wine_net import (
     CLIENT_ADDRESS,
     LabNetwork,
@@ -43,7 +43,7 @@ from harness.transports import CommandResult, Stopwatch, log_command
 from harness.transports.local import kill_group, run_local
 
 log = logging.getLogger(__name__)
-NETWORKS = ("isolated", "shared")
+NETWORKS = options.WINE_NETWORKS
 AGENT_START_TIMEOUT = 60.0
 
 
