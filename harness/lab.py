@@ -25,7 +25,7 @@ import allure
 from harness import engines, targets
 from harness.errors import HarnessError
 from harness.matrix import Matrix
-from harness.probe import attach
+from harness.probe import attach, probe
 from harness.run import Run
 from harness.services import Service
 
@@ -53,6 +53,8 @@ class Suite:
     container: Any  # the service is duplicated into this one
     peer: Any  # a second container: isolation is observed from here
     duplicated: list[Any]  # the engine's duplicate() results, for the checks
+    # (state, pid) of the service's SCM names on the host side before duplicating
+    host_before: dict[str, tuple[Any, Any]] = dataclasses.field(default_factory=dict)
 
     @property
     def host(self) -> Any:
@@ -144,11 +146,15 @@ class Lab:
         with allure.step("create two containers"):
             made = _create(engine, names)
         try:
+            with allure.step(f"the host's {service.name} before duplicating"):
+                before = _instances(engine.host_side(), service)
             with allure.step(f"duplicate {service.name} into {made[0].name}"):
                 results = engine.duplicate(made[0], service)
                 for result in results or []:
                     attach(result)
-            yield Suite(placement, service, engine, made[0], made[1], results or [])
+            yield Suite(
+                placement, service, engine, made[0], made[1], results or [], before
+            )
         finally:
             _destroy(engine, made)
 
@@ -209,6 +215,15 @@ class Lab:
         self.engines.clear()
         self.targets.clear()
         return self.infos
+
+
+def _instances(side: Any, service: Service) -> dict[str, tuple[Any, Any]]:
+    """(state, pid) of each SCM name the service may have (Wine's and Windows')."""
+    found = {}
+    for name in dict.fromkeys([*service.scm_names, *service.windows_scm_names]):
+        answer = probe(side, "scm", "query", name)
+        found[name] = (answer.get("state"), answer.get("pid"))
+    return found
 
 
 def _create(engine: Any, names: list[str]) -> list[Any]:
