@@ -33,6 +33,12 @@ services: [ordinary]
 """
 
 
+def environment(changes: dict[str, str | None] | None) -> dict[str, str]:
+    """This process's environment with `changes` (None: the variable unset)."""
+    env = {**os.environ, **(changes or {})}
+    return {k: v for k, v in env.items() if v is not None}
+
+
 def harness(
     *args: str, cwd: Path = ROOT, env: dict | None = None
 ) -> subprocess.CompletedProcess:
@@ -41,7 +47,7 @@ def harness(
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env=environment(env),
         timeout=900,
     )
 
@@ -139,10 +145,23 @@ def test_bad_filter_and_bad_matrix_exit_2_with_the_reason(project):
         ({"HARNESS_POOL": "abc"}, (), "HARNESS_POOL='abc'; allowed values: a whole"),
         ({"HARNESS_AGENT": "no"}, (), "HARNESS_AGENT='no'; allowed values: 0, 1"),
         ({"HARNESS_LOG": "LOUD"}, (), "HARNESS_LOG='LOUD'; allowed values: DEBUG,"),
+        ({"HARNESS_POOL": "17"}, (), "HARNESS_POOL='17'; allowed values: a whole "
+         "number from 0 to 16"),
+        ({"HARNESS_CACHE": "/proc/x"}, (), "HARNESS_CACHE='/proc/x': cannot make or "
+         "write the folder /proc/x (No such file or directory); allowed values: a "
+         "folder this user can create and write"),
+        ({"HARNESS_STATE": "/proc/x"}, (), "HARNESS_STATE='/proc/x': cannot make"),
+        ({"HARNESS_REGISTRY": "/proc/x"}, (), "HARNESS_REGISTRY='/proc/x': cannot"),
+        ({"HOME": "/proc/x", "HARNESS_CACHE": None, "XDG_CACHE_HOME": None}, (),
+         "HOME='/proc/x': cannot make or write the folder /proc/x/.cache/harness "
+         "(No such file or directory); allowed values: a folder this user can "
+         "create and write, or set HARNESS_CACHE to one"),
+        ({"HARNESS_GUEST_DIR": "/nonexistent"}, (), "HARNESS_GUEST_DIR='/nonexistent'"
+         ": no Makefile there; allowed values: a folder with the guest tools'"),
         ({}, ("--service", ""), "--service '' is not in the matrix; allowed"),
         ({}, ("--engine", "wine,"), "--engine '' is not in the matrix; allowed"),
     ],
-)
+)  # fmt: skip
 def test_bad_environment_and_empty_filters_are_usage_errors(
     project, env, args, expected
 ):
@@ -150,7 +169,7 @@ def test_bad_environment_and_empty_filters_are_usage_errors(
     result = subprocess.run(
         [*HARNESS, "run", "--matrix", str(project / "matrix.yaml"), "--cases",
          str(project / "cases"), "--reports", str(project / "reports"), *args],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, **env},
+        capture_output=True, text=True, cwd=ROOT, env=environment(env),
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr
