@@ -18,40 +18,26 @@ import json
 import logging
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from harness import matrix as matrixlib
 from harness import settings
 from harness.errors import ConfigError, ExitCode, HarnessError, exit_code_for
 from harness.run import new_run_id
+from harness.runner import exit_code, record_exit_code, run_pytest
+from harness.watch import LOG_FILE_FORMAT, Forwarder, say
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Compatibility matrix of duplicated Windows services.",
 )
-# Messages carry user text (paths, "[0]", ":100:"): never read them as markup.
-# soft_wrap: a long message stays one line in a CI log, where it is searched.
-console = Console(
-    stderr=True, emoji=False, markup=False, highlight=False, soft_wrap=True
-)
-
-
-def say(text: str, style: str | None = None) -> None:
-    """Print a message on stderr, coloured by `style` when it is a terminal."""
-    console.print(text, style=style)
-
-
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "cases"
 
@@ -201,17 +187,20 @@ def run(
         workers,
         [str(cases.resolve()), "--destroy", destroy.value, *ctx.args],
     )
-    summary = _run_pytest(argv, run_dir, len(cells), progress)
-    code = _exit_code(summary, run_dir)
-    if code is ExitCode.USAGE:
-        shutil.rmtree(run_dir, ignore_errors=True)  # nothing ran: keep no husk
-        raise typer.Exit(int(code))
-    if not summary.get("cells"):
-        say(f"no cell ran, so there is no dashboard; the log: {run_dir / 'pytest.log'}")
-    elif report:
-        _render(results, reports, run_id)
-    else:
-        print(f"results: {results}")
+    # From here until the end, a signal stops the run once (harness/watch.py).
+    with Forwarder() as signals:
+        summary = run_pytest(argv, ROOT, run_dir, len(cells), progress, signals)
+        code = exit_code(summary, run_dir)
+        if code is ExitCode.USAGE:
+            shutil.rmtree(run_dir, ignore_errors=True)  # nothing ran: keep no husk
+            raise typer.Exit(int(code))
+        record_exit_code(run_dir / "summary.json", run_id, code, summary)
+        if not summary.get("cells"):
+            say(f"no cell ran, so there is no dashboard; the log: {run_dir}/pytest.log")
+        elif report:
+            _render(results, reports, run_id)
+        else:
+            print(f"results: {results}")
     raise typer.Exit(int(code))
 
 
@@ -275,7 +264,7 @@ def _pytest_argv(
         "-o",
         f"log_file_level={logging.getLevelName(min(settings.log_level(), 20))}",
         "-o",
-        "log_file_format=%(asctime)s %(levelname)s %(name)s: %(message)s",
+        f"log_file_format={LOG_FILE_FORMAT}",
     ]
     for option, values in (
         ("--platform", filters.platforms),
@@ -290,139 +279,6 @@ def _pytest_argv(
     if workers:
         argv += ["-n", str(workers), "--dist", "loadgroup"]
     return argv + extra
-
-
-def _run_pytest(
-    argv: list[str], run_dir: Path, total: int, show: bool
-) -> dict[str, Any]:
-    """Run pytest in a child process, logging to pytest.log, with a progress bar.
-
-    SIGINT and SIGTERM are passed on to pytest, which tears its fixtures down (so
-    containers, mounts and namespaces are removed) and keeps the results so far.
-    """
-    log_path = run_dir / "pytest.log"
-    progress_path = run_dir / "progress.jsonl"
-    with open(log_path, "wb") as log_file:
-        # A shell starts background jobs with SIGINT ignored; pytest must not
-        # inherit that, or Ctrl-C and the forwarded signals would not stop it.
-        child = subprocess.Popen(
-            argv,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            preexec_fn=_default_signals,
-        )
-        forwarded: list[int] = []
-
-        def forward(signum: int, frame: Any) -> None:
-            forwarded.append(signum)
-            child.send_signal(signum)
-
-        old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            _watch(child, progress_path, total, show)
-        finally:
-            for signum, handler in old.items():
-                signal.signal(signum, handler)
-    summary_path = run_dir / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    summary["returncode"] = child.returncode
-    summary["signalled"] = bool(forwarded)
-    return summary
-
-
-def _default_signals() -> None:
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_DFL)
-
-
-def _watch(
-    child: subprocess.Popen, progress_path: Path, total: int, show: bool
-) -> None:
-    """A bar of finished cells with the count of each outcome so far, and the
-    cell that finished last (its service, check and placement)."""
-    # A log (no terminal) is 80 columns wide: the counts fit, the last cell not.
-    last = "  {task.fields[last]}" if console.is_terminal else ""
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=30),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[counts]}" + last),
-    )
-    counts: dict[str, int] = {}
-    with Progress(*columns, console=console, disable=not show, transient=False) as bar:
-        task = bar.add_task("cells", total=total, counts="", last="")
-        seen = 0
-        while True:
-            done = child.poll() is not None
-            lines = (
-                progress_path.read_text(encoding="utf-8").splitlines()
-                if progress_path.exists()
-                else []
-            )
-            for line in lines[seen:]:
-                item = json.loads(line)
-                counts[item["outcome"]] = counts.get(item["outcome"], 0) + 1
-                bar.update(
-                    task,
-                    advance=1,
-                    counts=", ".join(f"{n} {k}" for k, n in sorted(counts.items())),
-                    last=f"last: {_cell_name(item['nodeid'])} {item['outcome']}",
-                )
-            seen = len(lines)
-            if done:
-                break
-            time.sleep(0.1)
-
-
-def _cell_name(nodeid: str) -> str:
-    """'cases/test_iis.py::test_serves[wine-8/wine]' -> 'iis serves wine-8/wine'."""
-    module, _, test = nodeid.rpartition("::")
-    service = Path(module).stem.removeprefix("test_")
-    check, _, placement = test.partition("[")
-    return f"{service} {check.removeprefix('test_')} {placement.rstrip(']')}".strip()
-
-
-def _exit_code(summary: dict[str, Any], run_dir: Path) -> ExitCode:
-    outcomes = [c["outcome"] for c in summary.get("cells", {}).values()]
-    log_tail = (run_dir / "pytest.log").read_text(errors="replace")[-3000:]
-    if summary.get("signalled") or summary.get("interrupted"):
-        say("interrupted: the results so far are kept", "yellow")
-        return ExitCode.INTERRUPTED
-    if summary.get("returncode") == 4 or "cells" not in summary:
-        say(f"pytest could not run:\n{log_tail}", "red")
-        return ExitCode.USAGE if summary.get("returncode") == 4 else ExitCode.BROKEN
-    _print_summary(summary)
-    if summary.get("collection_errors"):
-        say("a case module could not be collected:", "red")
-        for error in summary["collection_errors"]:
-            say(error)
-        return ExitCode.FAILED if "failed" in outcomes else ExitCode.BROKEN
-    if "failed" in outcomes:
-        return ExitCode.FAILED
-    if "broken" in outcomes:
-        return ExitCode.BROKEN
-    if not outcomes:
-        return ExitCode.NO_CELLS
-    return ExitCode.OK
-
-
-MESSAGE_LINES = 6  # of a failure's message, on the console
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    counts: dict[str, int] = {}
-    for cell in summary["cells"].values():
-        counts[cell["outcome"]] = counts.get(cell["outcome"], 0) + 1
-    say(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no cell ran")
-    for nodeid, cell in summary["cells"].items():
-        if cell["outcome"] in ("failed", "broken"):
-            lines = [line for line in cell["message"].splitlines() if line.strip()]
-            shown = "\n    ".join(lines[:MESSAGE_LINES])
-            more = len(lines) - MESSAGE_LINES
-            say(f"  {cell['outcome']}: {nodeid.split('@')[0]}\n    {shown}")
-            if more > 0:
-                say(f"    ... {more} more lines in the dashboard and pytest.log")
 
 
 def _render(results: Path, reports: Path, run_id: str) -> None:

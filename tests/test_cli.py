@@ -83,18 +83,22 @@ FAILING = "def test_starts(placement):\n    assert False, 'engine wrong'\n"
 
 
 @pytest.mark.parametrize(
-    ("body", "code"),
+    ("body", "code", "pytest_code"),
     [
-        (PASSING, 0),
-        ("def test_starts(placement):\n    assert False, 'engine wrong'\n", 1),
-        ("def test_starts(placement):\n    raise RuntimeError('host gone')\n", 3),
-        ("import no_such_module\n", 3),
+        (PASSING, 0, 0),
+        ("def test_starts(placement):\n    assert False, 'engine wrong'\n", 1, 1),
+        ("def test_starts(placement):\n    raise RuntimeError('host gone')\n", 3, 1),
+        ("import no_such_module\n", 3, 2),
     ],
 )
-def test_exit_codes_say_what_kind_of_trouble(project, body, code):
+def test_exit_codes_say_what_kind_of_trouble(project, body, code, pytest_code):
     write_cases(project, body)
     result = run_in(project, "--check", "starts")
     assert result.returncode == code, result.stderr
+    (path,) = (project / "reports").glob("2*/summary.json")
+    summary = json.loads(path.read_text())
+    assert summary["exit_code"] == code  # the harness's, beside pytest's own
+    assert summary["pytest_exitstatus"] == pytest_code
 
 
 @pytest.mark.parametrize(
@@ -212,6 +216,54 @@ def test_pytest_arguments_after_the_double_dash_reach_pytest(project):
     run_dir = next((project / "reports").iterdir())
     summary = json.loads((run_dir / "summary.json").read_text())
     assert [k.split("::")[-1] for k in summary["cells"]] == ["test_serves[wine-8/wine]"]
+
+
+def test_the_progress_bar_counts_the_cells_pytest_collected(project):
+    write_cases(project, PASSING + "def test_serves(placement):\n    pass\n")
+    result = harness("run", "--matrix", str(project / "matrix.yaml"), "--cases",
+                     str(project / "cases"), "--reports", str(project / "reports"),
+                     "--no-report", "--", "-k", "serves")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"cells .* 1/1 1 passed", result.stderr), result.stderr
+    (progress,) = (project / "reports").glob("2*/progress.jsonl")
+    assert json.loads(progress.read_text().splitlines()[0]) == {"collected": 1}
+
+
+LOGGING = """\
+import logging
+SERVICE = "ordinary"
+log = logging.getLogger("harness.case")
+
+def test_starts(placement):
+    log.info("probe scm query HarnessDup -> exit 0")
+    log.warning("the container took long")
+"""
+
+
+@pytest.mark.parametrize(
+    ("level", "shown", "hidden"),
+    [
+        (None, ["WARNING harness.case: the container took long"], ["INFO"]),
+        ("INFO", ["INFO harness.case: probe scm query", "WARNING harness.case"], []),
+        ("ERROR", [], ["WARNING", "INFO"]),
+    ],
+)
+def test_the_runs_log_records_reach_the_console_at_harness_log(
+    project, level, shown, hidden
+):
+    write_cases(project, LOGGING)
+    result = subprocess.run(
+        [*HARNESS, "run", "--matrix", str(project / "matrix.yaml"), "--cases",
+         str(project / "cases"), "--reports", str(project / "reports"),
+         "--no-progress", "--no-report"],
+        capture_output=True, text=True, cwd=ROOT,
+        env=environment({"HARNESS_LOG": level}),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for text in shown:
+        assert text in result.stderr
+    for text in hidden:
+        assert text not in result.stderr
 
 
 @pytest.mark.wine
