@@ -7,7 +7,7 @@
 
 Exit codes of `harness run` (one place: harness.errors.ExitCode): 0 all as expected,
 1 product failures, 2 usage or configuration error, 3 infrastructure errors only,
-4 interrupted, 5 no cell selected.
+4 interrupted, 5 no cell selected.  The README lists those of the other commands.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import dataclasses
 import enum
 import json
 import logging
-import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,7 +28,9 @@ from rich.table import Table
 
 from harness import matrix as matrixlib
 from harness import settings
+from harness.doctor import doctor
 from harness.errors import ConfigError, ExitCode, HarnessError, exit_code_for
+from harness.helptext import terminal_help
 from harness.run import new_run_id
 from harness.runner import exit_code, record_exit_code, run_pytest
 from harness.watch import LOG_FILE_FORMAT, Forwarder, say
@@ -38,14 +40,53 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Compatibility matrix of duplicated Windows services.",
 )
+
+
+def command(name: str | None = None, **options: Any) -> Callable[[Any], Any]:
+    """Register a command whose --help is its docstring, reflowed for a terminal
+    (harness/helptext.py)."""
+
+    def register(function: Any) -> Any:
+        help_text = terminal_help(function.__doc__ or "")
+        app.command(name, help=help_text, **options)(function)
+        return function
+
+    return register
+
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "cases"
 
 MatrixOpt = Annotated[
     Path,
-    typer.Option("--matrix", envvar="HARNESS_MATRIX", help="matrix file"),
+    typer.Option(
+        "--matrix",
+        envvar="HARNESS_MATRIX",
+        help="matrix file",
+        show_default="harness's matrix.yaml",
+    ),
 ]
-ListOpt = Annotated[list[str] | None, typer.Option()]
+
+
+def _filter_option(name: str, example: str) -> Any:
+    return typer.Option(
+        help=f"only these {name}s (repeat or comma-separate), e.g. {example}",
+        metavar="NAME",
+    )
+
+
+PlatformOpt = Annotated[list[str] | None, _filter_option("platform", "wine-8")]
+EngineOpt = Annotated[list[str] | None, _filter_option("engine", "wine-shared")]
+ServiceOpt = Annotated[list[str] | None, _filter_option("service", "ordinary")]
+CheckOpt = Annotated[list[str] | None, _filter_option("check", "starts,serves")]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="only share I of N of the cells, e.g. 2/4: stable and disjoint "
+        "shares for CI jobs",
+        metavar="I/N",
+    ),
+]
 
 
 def _filters(
@@ -65,7 +106,8 @@ def _filters(
         split(engine),
         split(service),
         split(check),
-        matrixlib.parse_shard(shard) if shard else None,
+        # "" is refused with the allowed form, like an empty filter value
+        matrixlib.parse_shard(shard) if shard is not None else None,
     )
 
 
@@ -74,17 +116,21 @@ def _fail(error: BaseException) -> typer.Exit:
     return typer.Exit(int(exit_code_for(error)))
 
 
-@app.command("list")
+@command("list")
 def list_cells(
     matrix: MatrixOpt = ROOT / "matrix.yaml",
-    platform: ListOpt = None,
-    engine: ListOpt = None,
-    service: ListOpt = None,
-    check: ListOpt = None,
-    shard: Annotated[str | None, typer.Option()] = None,
+    platform: PlatformOpt = None,
+    engine: EngineOpt = None,
+    service: ServiceOpt = None,
+    check: CheckOpt = None,
+    shard: ShardOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Print the cells a run would cover, in their stable order."""
+    """Print the cells a run would cover, in their stable order.
+
+    Exit codes: 0 cells listed, 2 bad option, filter or matrix.yaml, 5 no cell
+    selected.
+    """
     try:
         m = matrixlib.load(matrix)
         cells = matrixlib.select(m, _filters(platform, engine, service, check, shard))
@@ -133,32 +179,56 @@ class Destroy(enum.StrEnum):
     always = "always"
 
 
-@app.command(context_settings={"allow_extra_args": True})
+@command(context_settings={"allow_extra_args": True})
 def run(
     ctx: typer.Context,
     matrix: MatrixOpt = ROOT / "matrix.yaml",
-    platform: ListOpt = None,
-    engine: ListOpt = None,
-    service: ListOpt = None,
-    check: ListOpt = None,
-    shard: Annotated[str | None, typer.Option(help="I/N: a stable share")] = None,
-    reports: Annotated[Path, typer.Option(help="reports folder")] = ROOT / "reports",
+    platform: PlatformOpt = None,
+    engine: EngineOpt = None,
+    service: ServiceOpt = None,
+    check: CheckOpt = None,
+    shard: ShardOpt = None,
+    reports: Annotated[
+        Path, typer.Option(help="reports folder", show_default="harness's reports/")
+    ] = ROOT / "reports",
     workers: Annotated[
-        int, typer.Option("-n", "--workers", min=0, help="parallel pytest workers")
+        int,
+        typer.Option(
+            "-n",
+            "--workers",
+            min=0,
+            help="parallel pytest workers, one platform/engine each (0: none)",
+        ),
     ] = 0,
     report: Annotated[bool, typer.Option(help="render the dashboard")] = True,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     cases: Annotated[
-        Path, typer.Option(help="folder of case modules", exists=True, file_okay=False)
+        Path,
+        typer.Option(
+            help="folder of case modules",
+            exists=True,
+            file_okay=False,
+            show_default="harness's cases/",
+        ),
     ] = CASES,
     destroy: Annotated[
-        Destroy, typer.Option(help="Vagrant machines at the end")
+        Destroy,
+        typer.Option(
+            help="Vagrant machines at the end: kept (never), destroyed when all "
+            "their cells passed (passing), destroyed (always)"
+        ),
     ] = Destroy.never,
 ) -> None:
-    """Run the selected cells and render the dashboard.  Arguments after `--` go to
-    pytest."""
-    filters = _filters(platform, engine, service, check, shard)
+    """Run the selected cells and render the dashboard.
+
+    Arguments after `--` go to pytest: `harness run --service ordinary -- -x`.
+
+    Exit codes: 0 every cell as expected, 1 some cell failed, 2 usage or
+    configuration error, 3 some cell broken (no failure), 4 interrupted by a
+    signal, 5 no cell selected.
+    """
     try:
+        filters = _filters(platform, engine, service, check, shard)
         m = matrixlib.load(matrix)
         cells = matrixlib.select(m, filters)
     except ConfigError as error:
@@ -202,6 +272,9 @@ def run(
         else:
             print(f"results: {results}")
     raise typer.Exit(int(code))
+
+
+command()(doctor)
 
 
 def _no_cells_message(m: matrixlib.Matrix, filters: matrixlib.Filters) -> str:
@@ -301,54 +374,21 @@ def _render(results: Path, reports: Path, run_id: str) -> None:
     print(f"dashboard: {run_folder / 'index.html'}")
 
 
-@app.command()
-def doctor() -> None:
-    """Check what the local Wine target needs, and say how to get what is missing."""
-    checks = [
-        ("wine", shutil.which("wine"), "apt-get install wine64"),
-        (
-            "MinGW-w64",
-            shutil.which("x86_64-w64-mingw32-gcc"),
-            "apt-get install gcc-mingw-w64-x86-64",
-        ),
-        ("make", shutil.which("make"), "apt-get install make"),
-        ("ip (iproute2)", shutil.which("ip"), "apt-get install iproute2"),
-        (
-            "root (namespaces, overlay)",
-            os.geteuid() == 0,
-            "run as root, or use engine wine-shared",
-        ),
-        (
-            "chromium (dashboard tests)",
-            shutil.which("chromium"),
-            "apt-get install chromium",
-        ),
-        ("ruby (Vagrantfile test)", shutil.which("ruby"), "apt-get install ruby"),
-    ]
-    table = Table("need", "found", "how to get it")
-    missing = 0
-    for name, found, fix in checks:
-        table.add_row(name, "yes" if found else "[red]no[/red]", "" if found else fix)
-        missing += not found
-    Console().print(table)
-    raise typer.Exit(1 if missing else 0)
-
-
 def _register_optional() -> None:
     """Commands whose modules may need optional packages are added when importable."""
     try:
         from harness.report.commands import diff, report
 
-        app.command("report")(report)
-        app.command("diff")(diff)
+        command("report")(report)
+        command("diff")(diff)
     except ImportError as error:
         logging.getLogger(__name__).debug("report commands unavailable: %s", error)
     try:
         from harness.targets.commands import down, status, up
 
-        app.command("up")(up)
-        app.command("status")(status)
-        app.command("down")(down)
+        command("up")(up)
+        command("status")(status)
+        command("down")(down)
     except ImportError as error:
         logging.getLogger(__name__).debug("target commands unavailable: %s", error)
 
@@ -360,9 +400,12 @@ def main() -> None:
         say(f"error: {error}", "red")
         sys.exit(int(ExitCode.USAGE))
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # python-vagrant warns at import when vagrant is not on PATH; a command that
+    # needs vagrant says so itself, with what to do, so the console hears it once.
+    logging.getLogger("vagrant").setLevel(logging.ERROR)
     _register_optional()
     try:
-        app()
+        app(prog_name="harness")
     except HarnessError as error:
         say(f"error: {error}", "red")
         sys.exit(int(exit_code_for(error)))

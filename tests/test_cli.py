@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from harness import doctor
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNESS = [sys.executable, "-c", "from harness.cli import main; main()"]
@@ -164,6 +170,7 @@ def test_bad_filter_and_bad_matrix_exit_2_with_the_reason(project):
          ": no Makefile there; allowed values: a folder with the guest tools'"),
         ({}, ("--service", ""), "--service '' is not in the matrix; allowed"),
         ({}, ("--engine", "wine,"), "--engine '' is not in the matrix; allowed"),
+        ({}, ("--shard", ""), "--shard '': expected I/N such as 1/4"),
     ],
 )  # fmt: skip
 def test_bad_environment_and_empty_filters_are_usage_errors(
@@ -264,6 +271,127 @@ def test_the_runs_log_records_reach_the_console_at_harness_log(
         assert text in result.stderr
     for text in hidden:
         assert text not in result.stderr
+
+
+FILTER_HELP = [
+    "--platform NAME only these platforms (repeat or comma-separate), e.g. wine-8",
+    "--engine NAME only these engines (repeat or comma-separate), e.g. wine-shared",
+    "--service NAME only these services (repeat or comma-separate), e.g. ordinary",
+    "--check NAME only these checks (repeat or comma-separate), e.g. starts,serves",
+    "--shard I/N only share I of N of the cells, e.g. 2/4",
+]
+
+
+def help_of(*command: str) -> str:
+    """A command's --help on a wide terminal, with the box drawing taken out."""
+    shown = harness(*command, "--help", env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert shown.returncode == 0, shown.stderr
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", shown.stdout).split())
+
+
+@pytest.mark.parametrize("command", ["run", "list"])
+def test_the_help_of_run_and_list_explains_every_filter(command):
+    shown = help_of(command)
+    for text in FILTER_HELP:
+        assert text in shown, shown
+
+
+def test_every_commands_help_reads_as_prose():
+    overview = help_of()
+    assert "run Run the selected cells and render the dashboard. doctor" in overview
+    for command in ("list", "run", "doctor", "report", "diff", "up", "status", "down"):
+        shown = help_of(command)
+        assert "``" not in shown and "Usage: harness" in shown, shown
+    assert "Exit codes: 0 every cell as expected" in help_of("run")
+    assert "html writes `<out>/diff/<run a>..<run b>.html`" in help_of("diff")
+
+
+def test_status_without_vagrant_says_so_once(tmp_path):
+    path = "/usr/sbin:/usr/bin:/sbin:/bin"
+    if shutil.which("vagrant", path=path):
+        pytest.skip("vagrant is installed: nothing is missing")
+    result = harness("status", "win2022", env={"PATH": path})
+    assert result.returncode == 3
+    assert result.stdout.count("The Vagrant executable cannot be found") == 1
+    assert "Vagrant" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "engines"),
+    [
+        (set(), ["wine", "wine-shared"]),
+        ({"root"}, ["wine-shared"]),
+        ({"root", "chromium"}, ["wine-shared"]),
+        ({"ruby"}, ["wine", "wine-shared"]),
+        ({"wine"}, []),
+    ],
+)
+def test_doctor_names_the_engines_that_can_run(missing, engines):
+    found = [need._replace(found=need.name not in missing) for need in doctor.needs()]
+    assert doctor.runnable(found) == engines
+
+
+def nobody(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`harness` as the user nobody, as under `runuser -u nobody`: through the
+    system's Python with this checkout and the venv's packages on its path (the
+    venv's own Python lives where nobody may not enter)."""
+    python = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not python.exists():
+        pytest.skip("needs root, setpriv and the system's Python of this version")
+    path = f"{ROOT}:{sysconfig.get_paths()['purelib']}"
+    return subprocess.run(
+        ["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
+         str(python), *HARNESS[1:], *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=900,
+        env=environment({"PYTHONPATH": path, **(env or {})}),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def shared_folder() -> Iterator[Path]:
+    """A folder nobody can write (pytest's own are root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="harness-nobody-"))
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_doctor_without_root_is_a_warning_and_names_wine_shared():
+    result = nobody("doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = " ".join(result.stdout.split())
+    assert "warning: engine wine needs root; wine-shared runs without it" in shown
+    assert "engines that can run here: wine-shared" in shown
+
+
+def test_a_home_nobody_can_write_is_a_usage_error_that_names_it(shared_folder):
+    result = nobody(
+        "run", "--reports", str(shared_folder / "reports"),
+        env={"HOME": "/nonexistent", "HARNESS_CACHE": None, "XDG_CACHE_HOME": None},
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert (
+        "HOME='/nonexistent': cannot make or write the folder "
+        "/nonexistent/.cache/harness (Permission denied); allowed values: a folder "
+        "this user can create and write, or set HARNESS_CACHE to one"
+    ) in " ".join(result.stderr.split())
+
+
+@pytest.mark.wine
+def test_without_root_wine_shared_runs_on_copies_and_says_so_once(shared_folder):
+    """Not root: no overlay mounts, so each container is a copy of the golden
+    prefix; the console and harness.log say it once for the engine."""
+    result = nobody(
+        "run", "--engine", "wine-shared", "--service", "ordinary", "--check",
+        "starts,serves", "--reports", str(shared_folder / "reports"), "--no-progress",
+        "--no-report",
+        env={"HOME": "/nonexistent", "HARNESS_CACHE": str(shared_folder / "cache"),
+             "HARNESS_STATE": None, "HARNESS_REGISTRY": str(shared_folder / "index")},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("overlay mount unavailable") == 1, result.stderr
+    (log,) = (shared_folder / "reports").glob("2*/harness.log")
+    assert log.read_text().count("overlay mount unavailable") == 1
 
 
 @pytest.mark.wine
