@@ -7,7 +7,7 @@
 
 Exit codes of `harness run` (one place: harness.errors.ExitCode): 0 all as expected,
 1 product failures, 2 usage or configuration error, 3 infrastructure errors only,
-4 interrupted, 5 no cell selected.
+4 interrupted, 5 no cell selected.  The README lists those of the other commands.
 """
 
 from __future__ import annotations
@@ -16,40 +16,42 @@ import dataclasses
 import enum
 import json
 import logging
-import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from harness import matrix as matrixlib
 from harness import settings
+from harness.doctor import doctor
 from harness.errors import ConfigError, ExitCode, HarnessError, exit_code_for
+from harness.helptext import terminal_help
 from harness.run import new_run_id
+from harness.runner import exit_code, record_exit_code, run_pytest
+from harness.watch import LOG_FILE_FORMAT, Forwarder, say
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Compatibility matrix of duplicated Windows services.",
 )
-# Messages carry user text (paths, "[0]", ":100:"): never read them as markup.
-# soft_wrap: a long message stays one line in a CI log, where it is searched.
-console = Console(
-    stderr=True, emoji=False, markup=False, highlight=False, soft_wrap=True
-)
 
 
-def say(text: str, style: str | None = None) -> None:
-    """Print a message on stderr, coloured by `style` when it is a terminal."""
-    console.print(text, style=style)
+def command(name: str | None = None, **options: Any) -> Callable[[Any], Any]:
+    """Register a command whose --help is its docstring, reflowed for a terminal
+    (harness/helptext.py)."""
+
+    def register(function: Any) -> Any:
+        help_text = terminal_help(function.__doc__ or "")
+        app.command(name, help=help_text, **options)(function)
+        return function
+
+    return register
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,9 +59,34 @@ CASES = ROOT / "cases"
 
 MatrixOpt = Annotated[
     Path,
-    typer.Option("--matrix", envvar="HARNESS_MATRIX", help="matrix file"),
+    typer.Option(
+        "--matrix",
+        envvar="HARNESS_MATRIX",
+        help="matrix file",
+        show_default="harness's matrix.yaml",
+    ),
 ]
-ListOpt = Annotated[list[str] | None, typer.Option()]
+
+
+def _filter_option(name: str, example: str) -> Any:
+    return typer.Option(
+        help=f"only these {name}s (repeat or comma-separate), e.g. {example}",
+        metavar="NAME",
+    )
+
+
+PlatformOpt = Annotated[list[str] | None, _filter_option("platform", "wine-8")]
+EngineOpt = Annotated[list[str] | None, _filter_option("engine", "wine-shared")]
+ServiceOpt = Annotated[list[str] | None, _filter_option("service", "ordinary")]
+CheckOpt = Annotated[list[str] | None, _filter_option("check", "starts,serves")]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="only share I of N of the cells, e.g. 2/4: stable and disjoint "
+        "shares for CI jobs",
+        metavar="I/N",
+    ),
+]
 
 
 def _filters(
@@ -79,7 +106,8 @@ def _filters(
         split(engine),
         split(service),
         split(check),
-        matrixlib.parse_shard(shard) if shard else None,
+        # "" is refused with the allowed form, like an empty filter value
+        matrixlib.parse_shard(shard) if shard is not None else None,
     )
 
 
@@ -88,17 +116,21 @@ def _fail(error: BaseException) -> typer.Exit:
     return typer.Exit(int(exit_code_for(error)))
 
 
-@app.command("list")
+@command("list")
 def list_cells(
     matrix: MatrixOpt = ROOT / "matrix.yaml",
-    platform: ListOpt = None,
-    engine: ListOpt = None,
-    service: ListOpt = None,
-    check: ListOpt = None,
-    shard: Annotated[str | None, typer.Option()] = None,
+    platform: PlatformOpt = None,
+    engine: EngineOpt = None,
+    service: ServiceOpt = None,
+    check: CheckOpt = None,
+    shard: ShardOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Print the cells a run would cover, in their stable order."""
+    """Print the cells a run would cover, in their stable order.
+
+    Exit codes: 0 cells listed, 2 bad option, filter or matrix.yaml, 5 no cell
+    selected.
+    """
     try:
         m = matrixlib.load(matrix)
         cells = matrixlib.select(m, _filters(platform, engine, service, check, shard))
@@ -147,32 +179,56 @@ class Destroy(enum.StrEnum):
     always = "always"
 
 
-@app.command(context_settings={"allow_extra_args": True})
+@command(context_settings={"allow_extra_args": True})
 def run(
     ctx: typer.Context,
     matrix: MatrixOpt = ROOT / "matrix.yaml",
-    platform: ListOpt = None,
-    engine: ListOpt = None,
-    service: ListOpt = None,
-    check: ListOpt = None,
-    shard: Annotated[str | None, typer.Option(help="I/N: a stable share")] = None,
-    reports: Annotated[Path, typer.Option(help="reports folder")] = ROOT / "reports",
+    platform: PlatformOpt = None,
+    engine: EngineOpt = None,
+    service: ServiceOpt = None,
+    check: CheckOpt = None,
+    shard: ShardOpt = None,
+    reports: Annotated[
+        Path, typer.Option(help="reports folder", show_default="harness's reports/")
+    ] = ROOT / "reports",
     workers: Annotated[
-        int, typer.Option("-n", "--workers", min=0, help="parallel pytest workers")
+        int,
+        typer.Option(
+            "-n",
+            "--workers",
+            min=0,
+            help="parallel pytest workers, one platform/engine each (0: none)",
+        ),
     ] = 0,
     report: Annotated[bool, typer.Option(help="render the dashboard")] = True,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     cases: Annotated[
-        Path, typer.Option(help="folder of case modules", exists=True, file_okay=False)
+        Path,
+        typer.Option(
+            help="folder of case modules",
+            exists=True,
+            file_okay=False,
+            show_default="harness's cases/",
+        ),
     ] = CASES,
     destroy: Annotated[
-        Destroy, typer.Option(help="Vagrant machines at the end")
+        Destroy,
+        typer.Option(
+            help="Vagrant machines at the end: kept (never), destroyed when all "
+            "their cells passed (passing), destroyed (always)"
+        ),
     ] = Destroy.never,
 ) -> None:
-    """Run the selected cells and render the dashboard.  Arguments after `--` go to
-    pytest."""
-    filters = _filters(platform, engine, service, check, shard)
+    """Run the selected cells and render the dashboard.
+
+    Arguments after `--` go to pytest: `harness run --service ordinary -- -x`.
+
+    Exit codes: 0 every cell as expected, 1 some cell failed, 2 usage or
+    configuration error, 3 some cell broken (no failure), 4 interrupted by a
+    signal, 5 no cell selected.
+    """
     try:
+        filters = _filters(platform, engine, service, check, shard)
         m = matrixlib.load(matrix)
         cells = matrixlib.select(m, filters)
     except ConfigError as error:
@@ -201,18 +257,24 @@ def run(
         workers,
         [str(cases.resolve()), "--destroy", destroy.value, *ctx.args],
     )
-    summary = _run_pytest(argv, run_dir, len(cells), progress)
-    code = _exit_code(summary, run_dir)
-    if code is ExitCode.USAGE:
-        shutil.rmtree(run_dir, ignore_errors=True)  # nothing ran: keep no husk
-        raise typer.Exit(int(code))
-    if not summary.get("cells"):
-        say(f"no cell ran, so there is no dashboard; the log: {run_dir / 'pytest.log'}")
-    elif report:
-        _render(results, reports, run_id)
-    else:
-        print(f"results: {results}")
+    # From here until the end, a signal stops the run once (harness/watch.py).
+    with Forwarder() as signals:
+        summary = run_pytest(argv, ROOT, run_dir, len(cells), progress, signals)
+        code = exit_code(summary, run_dir)
+        if code is ExitCode.USAGE:
+            shutil.rmtree(run_dir, ignore_errors=True)  # nothing ran: keep no husk
+            raise typer.Exit(int(code))
+        record_exit_code(run_dir / "summary.json", run_id, code, summary)
+        if not summary.get("cells"):
+            say(f"no cell ran, so there is no dashboard; the log: {run_dir}/pytest.log")
+        elif report:
+            _render(results, reports, run_id)
+        else:
+            print(f"results: {results}")
     raise typer.Exit(int(code))
+
+
+command()(doctor)
 
 
 def _no_cells_message(m: matrixlib.Matrix, filters: matrixlib.Filters) -> str:
@@ -275,7 +337,7 @@ def _pytest_argv(
         "-o",
         f"log_file_level={logging.getLevelName(min(settings.log_level(), 20))}",
         "-o",
-        "log_file_format=%(asctime)s %(levelname)s %(name)s: %(message)s",
+        f"log_file_format={LOG_FILE_FORMAT}",
     ]
     for option, values in (
         ("--platform", filters.platforms),
@@ -290,139 +352,6 @@ def _pytest_argv(
     if workers:
         argv += ["-n", str(workers), "--dist", "loadgroup"]
     return argv + extra
-
-
-def _run_pytest(
-    argv: list[str], run_dir: Path, total: int, show: bool
-) -> dict[str, Any]:
-    """Run pytest in a child process, logging to pytest.log, with a progress bar.
-
-    SIGINT and SIGTERM are passed on to pytest, which tears its fixtures down (so
-    containers, mounts and namespaces are removed) and keeps the results so far.
-    """
-    log_path = run_dir / "pytest.log"
-    progress_path = run_dir / "progress.jsonl"
-    with open(log_path, "wb") as log_file:
-        # A shell starts background jobs with SIGINT ignored; pytest must not
-        # inherit that, or Ctrl-C and the forwarded signals would not stop it.
-        child = subprocess.Popen(
-            argv,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            preexec_fn=_default_signals,
-        )
-        forwarded: list[int] = []
-
-        def forward(signum: int, frame: Any) -> None:
-            forwarded.append(signum)
-            child.send_signal(signum)
-
-        old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            _watch(child, progress_path, total, show)
-        finally:
-            for signum, handler in old.items():
-                signal.signal(signum, handler)
-    summary_path = run_dir / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    summary["returncode"] = child.returncode
-    summary["signalled"] = bool(forwarded)
-    return summary
-
-
-def _default_signals() -> None:
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_DFL)
-
-
-def _watch(
-    child: subprocess.Popen, progress_path: Path, total: int, show: bool
-) -> None:
-    """A bar of finished cells with the count of each outcome so far, and the
-    cell that finished last (its service, check and placement)."""
-    # A log (no terminal) is 80 columns wide: the counts fit, the last cell not.
-    last = "  {task.fields[last]}" if console.is_terminal else ""
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=30),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[counts]}" + last),
-    )
-    counts: dict[str, int] = {}
-    with Progress(*columns, console=console, disable=not show, transient=False) as bar:
-        task = bar.add_task("cells", total=total, counts="", last="")
-        seen = 0
-        while True:
-            done = child.poll() is not None
-            lines = (
-                progress_path.read_text(encoding="utf-8").splitlines()
-                if progress_path.exists()
-                else []
-            )
-            for line in lines[seen:]:
-                item = json.loads(line)
-                counts[item["outcome"]] = counts.get(item["outcome"], 0) + 1
-                bar.update(
-                    task,
-                    advance=1,
-                    counts=", ".join(f"{n} {k}" for k, n in sorted(counts.items())),
-                    last=f"last: {_cell_name(item['nodeid'])} {item['outcome']}",
-                )
-            seen = len(lines)
-            if done:
-                break
-            time.sleep(0.1)
-
-
-def _cell_name(nodeid: str) -> str:
-    """'cases/test_iis.py::test_serves[wine-8/wine]' -> 'iis serves wine-8/wine'."""
-    module, _, test = nodeid.rpartition("::")
-    service = Path(module).stem.removeprefix("test_")
-    check, _, placement = test.partition("[")
-    return f"{service} {check.removeprefix('test_')} {placement.rstrip(']')}".strip()
-
-
-def _exit_code(summary: dict[str, Any], run_dir: Path) -> ExitCode:
-    outcomes = [c["outcome"] for c in summary.get("cells", {}).values()]
-    log_tail = (run_dir / "pytest.log").read_text(errors="replace")[-3000:]
-    if summary.get("signalled") or summary.get("interrupted"):
-        say("interrupted: the results so far are kept", "yellow")
-        return ExitCode.INTERRUPTED
-    if summary.get("returncode") == 4 or "cells" not in summary:
-        say(f"pytest could not run:\n{log_tail}", "red")
-        return ExitCode.USAGE if summary.get("returncode") == 4 else ExitCode.BROKEN
-    _print_summary(summary)
-    if summary.get("collection_errors"):
-        say("a case module could not be collected:", "red")
-        for error in summary["collection_errors"]:
-            say(error)
-        return ExitCode.FAILED if "failed" in outcomes else ExitCode.BROKEN
-    if "failed" in outcomes:
-        return ExitCode.FAILED
-    if "broken" in outcomes:
-        return ExitCode.BROKEN
-    if not outcomes:
-        return ExitCode.NO_CELLS
-    return ExitCode.OK
-
-
-MESSAGE_LINES = 6  # of a failure's message, on the console
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    counts: dict[str, int] = {}
-    for cell in summary["cells"].values():
-        counts[cell["outcome"]] = counts.get(cell["outcome"], 0) + 1
-    say(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no cell ran")
-    for nodeid, cell in summary["cells"].items():
-        if cell["outcome"] in ("failed", "broken"):
-            lines = [line for line in cell["message"].splitlines() if line.strip()]
-            shown = "\n    ".join(lines[:MESSAGE_LINES])
-            more = len(lines) - MESSAGE_LINES
-            say(f"  {cell['outcome']}: {nodeid.split('@')[0]}\n    {shown}")
-            if more > 0:
-                say(f"    ... {more} more lines in the dashboard and pytest.log")
 
 
 def _render(results: Path, reports: Path, run_id: str) -> None:
@@ -445,54 +374,21 @@ def _render(results: Path, reports: Path, run_id: str) -> None:
     print(f"dashboard: {run_folder / 'index.html'}")
 
 
-@app.command()
-def doctor() -> None:
-    """Check what the local Wine target needs, and say how to get what is missing."""
-    checks = [
-        ("wine", shutil.which("wine"), "apt-get install wine64"),
-        (
-            "MinGW-w64",
-            shutil.which("x86_64-w64-mingw32-gcc"),
-            "apt-get install gcc-mingw-w64-x86-64",
-        ),
-        ("make", shutil.which("make"), "apt-get install make"),
-        ("ip (iproute2)", shutil.which("ip"), "apt-get install iproute2"),
-        (
-            "root (namespaces, overlay)",
-            os.geteuid() == 0,
-            "run as root, or use engine wine-shared",
-        ),
-        (
-            "chromium (dashboard tests)",
-            shutil.which("chromium"),
-            "apt-get install chromium",
-        ),
-        ("ruby (Vagrantfile test)", shutil.which("ruby"), "apt-get install ruby"),
-    ]
-    table = Table("need", "found", "how to get it")
-    missing = 0
-    for name, found, fix in checks:
-        table.add_row(name, "yes" if found else "[red]no[/red]", "" if found else fix)
-        missing += not found
-    Console().print(table)
-    raise typer.Exit(1 if missing else 0)
-
-
 def _register_optional() -> None:
     """Commands whose modules may need optional packages are added when importable."""
     try:
         from harness.report.commands import diff, report
 
-        app.command("report")(report)
-        app.command("diff")(diff)
+        command("report")(report)
+        command("diff")(diff)
     except ImportError as error:
         logging.getLogger(__name__).debug("report commands unavailable: %s", error)
     try:
         from harness.targets.commands import down, status, up
 
-        app.command("up")(up)
-        app.command("status")(status)
-        app.command("down")(down)
+        command("up")(up)
+        command("status")(status)
+        command("down")(down)
     except ImportError as error:
         logging.getLogger(__name__).debug("target commands unavailable: %s", error)
 
@@ -504,9 +400,12 @@ def main() -> None:
         say(f"error: {error}", "red")
         sys.exit(int(ExitCode.USAGE))
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # python-vagrant warns at import when vagrant is not on PATH; a command that
+    # needs vagrant says so itself, with what to do, so the console hears it once.
+    logging.getLogger("vagrant").setLevel(logging.ERROR)
     _register_optional()
     try:
-        app()
+        app(prog_name="harness")
     except HarnessError as error:
         say(f"error: {error}", "red")
         sys.exit(int(exit_code_for(error)))

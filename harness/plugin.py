@@ -16,12 +16,10 @@ a check (setup error, GuestError, timeout) is *broken*.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import json
 import os
-import signal
 import socket
 import uuid
 from pathlib import Path
@@ -39,6 +37,7 @@ from harness.lab import Lab, Placement, Suite
 from harness.matrix import Cell  # the class body's `matrix` is the property
 from harness.run import new_run_id, state_root
 from harness.runfacts import ci_name
+from harness.stopping import Stopper
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -84,13 +83,20 @@ class HarnessPlugin:
         self._matrix: matrix.Matrix | None = None
         self._selected: list[matrix.Cell] | None = None
         self.lab: Lab | None = None
-        self.interrupted = False
+        self.stopper = Stopper()
+        self.exit_requested = False  # pytest.exit, or a KeyboardInterrupt of its own
         self._run_id: str | None = None
         self.collection_errors: list[str] = []
         self.xpass = StrictXpassMessages()
         self.stopped = InterruptedResults()
         self._called: str | None = None  # node id of the last test that had a call
         self.deselected: set[matrix.Cell] = set()  # by -k, -m or node ids
+        self._collected_from_worker = False
+
+    @property
+    def interrupted(self) -> bool:
+        """A signal (or pytest.exit) stopped the run before all its cells ran."""
+        return self.stopper.signal is not None or self.exit_requested
 
     @property
     def is_worker(self) -> bool:
@@ -266,12 +272,31 @@ class HarnessPlugin:
             self.collection_errors.append(f"{report.nodeid}: {_message(report)}")
 
     def _progress(self, nodeid: str) -> None:
+        if nodeid in self.outcomes:
+            self._progress_line({"nodeid": nodeid, **self.outcomes[nodeid]})
+
+    def _progress_line(self, item: dict[str, Any]) -> None:
+        """One line of --harness-progress: {"collected": N} first (the cells
+        pytest will run, after -k and the like), then one line per finished cell."""
         path = self.config.getoption("harness_progress")
-        if path and not self.is_worker and nodeid in self.outcomes:
+        if path and not self.is_worker:
             with open(path, "a", encoding="utf-8") as file:
-                file.write(
-                    json.dumps({"nodeid": nodeid, **self.outcomes[nodeid]}) + "\n"
-                )
+                file.write(json.dumps(item) + "\n")
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        cells = [i for i in session.items if _item_cell(i) is not None]
+        self._progress_line({"collected": len(cells)})
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """pytest-xdist: the controller collects nothing itself; every worker
+        collects the same cells, so the first worker's count is the run's."""
+        if self._collected_from_worker:
+            return
+        self._collected_from_worker = True
+        placements = {f"[{c.platform}/{c.engine}]" for c in self.selected()}
+        cells = [i for i in map(_without_group, ids) if i[i.rfind("[") :] in placements]
+        self._progress_line({"collected": len(cells)})
 
     # --- session ---------------------------------------------------------------------
 
@@ -285,16 +310,19 @@ class HarnessPlugin:
             self.run_id()
             for removed in cleanup.remove_stale():
                 print(f"harness: removed what the crashed run {removed} left behind")
-        _terminate_as_interrupt()
+        self.stopper.install()
 
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
         # pytest stops for collection errors with its own Interrupted: not a signal.
-        self.interrupted = not excinfo.errisinstance(pytest.Session.Interrupted)
+        if not excinfo.errisinstance(pytest.Session.Interrupted):
+            self.exit_requested = True
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
         """After pytest's own session end (fixture teardown), whatever it raised:
-        close engines, remove what the run made, write metadata and the summary."""
+        close engines, remove what the run made, write metadata and the summary.
+        From here on a signal is only noted (harness/stopping.py)."""
+        self.stopper.cleaning_up()
         try:
             return (yield)
         finally:
@@ -324,8 +352,10 @@ class HarnessPlugin:
             return
         summary = {
             "run_id": self.run_id(),
-            "exitstatus": exitstatus,
+            # pytest's own exit status; `harness run` adds its exit code beside it
+            "pytest_exitstatus": exitstatus,
             "interrupted": self.interrupted,
+            "signal": self.stopper.signal.name if self.stopper.signal else None,
             "selected": len(self._selected or []),
             "cells": self.outcomes,
             "collection_errors": self.collection_errors,
@@ -432,16 +462,6 @@ def _is_unselected_case(item: pytest.Item) -> bool:
     )
 
 
-def _terminate_as_interrupt() -> None:
-    """SIGTERM ends the run like Ctrl-C: fixtures tear down, results are kept."""
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    with contextlib.suppress(ValueError):  # not the main thread: leave it be
-        signal.signal(signal.SIGTERM, handler)
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -456,6 +476,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     plugin = config.pluginmanager.get_plugin("harness-state")
+    if plugin:
+        plugin.stopper.uninstall()
     for fixer in (plugin.xpass, plugin.stopped) if plugin else ():
         if allure_commons.plugin_manager.is_registered(fixer):
             allure_commons.plugin_manager.unregister(fixer)

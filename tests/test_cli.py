@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from harness import doctor
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNESS = [sys.executable, "-c", "from harness.cli import main; main()"]
@@ -33,6 +39,12 @@ services: [ordinary]
 """
 
 
+def environment(changes: dict[str, str | None] | None) -> dict[str, str]:
+    """This process's environment with `changes` (None: the variable unset)."""
+    env = {**os.environ, **(changes or {})}
+    return {k: v for k, v in env.items() if v is not None}
+
+
 def harness(
     *args: str, cwd: Path = ROOT, env: dict | None = None
 ) -> subprocess.CompletedProcess:
@@ -41,7 +53,7 @@ def harness(
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env=environment(env),
         timeout=900,
     )
 
@@ -77,18 +89,22 @@ FAILING = "def test_starts(placement):\n    assert False, 'engine wrong'\n"
 
 
 @pytest.mark.parametrize(
-    ("body", "code"),
+    ("body", "code", "pytest_code"),
     [
-        (PASSING, 0),
-        ("def test_starts(placement):\n    assert False, 'engine wrong'\n", 1),
-        ("def test_starts(placement):\n    raise RuntimeError('host gone')\n", 3),
-        ("import no_such_module\n", 3),
+        (PASSING, 0, 0),
+        ("def test_starts(placement):\n    assert False, 'engine wrong'\n", 1, 1),
+        ("def test_starts(placement):\n    raise RuntimeError('host gone')\n", 3, 1),
+        ("import no_such_module\n", 3, 2),
     ],
 )
-def test_exit_codes_say_what_kind_of_trouble(project, body, code):
+def test_exit_codes_say_what_kind_of_trouble(project, body, code, pytest_code):
     write_cases(project, body)
     result = run_in(project, "--check", "starts")
     assert result.returncode == code, result.stderr
+    (path,) = (project / "reports").glob("2*/summary.json")
+    summary = json.loads(path.read_text())
+    assert summary["exit_code"] == code  # the harness's, beside pytest's own
+    assert summary["pytest_exitstatus"] == pytest_code
 
 
 @pytest.mark.parametrize(
@@ -139,10 +155,24 @@ def test_bad_filter_and_bad_matrix_exit_2_with_the_reason(project):
         ({"HARNESS_POOL": "abc"}, (), "HARNESS_POOL='abc'; allowed values: a whole"),
         ({"HARNESS_AGENT": "no"}, (), "HARNESS_AGENT='no'; allowed values: 0, 1"),
         ({"HARNESS_LOG": "LOUD"}, (), "HARNESS_LOG='LOUD'; allowed values: DEBUG,"),
+        ({"HARNESS_POOL": "17"}, (), "HARNESS_POOL='17'; allowed values: a whole "
+         "number from 0 to 16"),
+        ({"HARNESS_CACHE": "/proc/x"}, (), "HARNESS_CACHE='/proc/x': cannot make or "
+         "write the folder /proc/x (No such file or directory); allowed values: a "
+         "folder this user can create and write"),
+        ({"HARNESS_STATE": "/proc/x"}, (), "HARNESS_STATE='/proc/x': cannot make"),
+        ({"HARNESS_REGISTRY": "/proc/x"}, (), "HARNESS_REGISTRY='/proc/x': cannot"),
+        ({"HOME": "/proc/x", "HARNESS_CACHE": None, "XDG_CACHE_HOME": None}, (),
+         "HOME='/proc/x': cannot make or write the folder /proc/x/.cache/harness "
+         "(No such file or directory); allowed values: a folder this user can "
+         "create and write, or set HARNESS_CACHE to one"),
+        ({"HARNESS_GUEST_DIR": "/nonexistent"}, (), "HARNESS_GUEST_DIR='/nonexistent'"
+         ": no Makefile there; allowed values: a folder with the guest tools'"),
         ({}, ("--service", ""), "--service '' is not in the matrix; allowed"),
         ({}, ("--engine", "wine,"), "--engine '' is not in the matrix; allowed"),
+        ({}, ("--shard", ""), "--shard '': expected I/N such as 1/4"),
     ],
-)
+)  # fmt: skip
 def test_bad_environment_and_empty_filters_are_usage_errors(
     project, env, args, expected
 ):
@@ -150,7 +180,7 @@ def test_bad_environment_and_empty_filters_are_usage_errors(
     result = subprocess.run(
         [*HARNESS, "run", "--matrix", str(project / "matrix.yaml"), "--cases",
          str(project / "cases"), "--reports", str(project / "reports"), *args],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, **env},
+        capture_output=True, text=True, cwd=ROOT, env=environment(env),
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr
@@ -193,6 +223,175 @@ def test_pytest_arguments_after_the_double_dash_reach_pytest(project):
     run_dir = next((project / "reports").iterdir())
     summary = json.loads((run_dir / "summary.json").read_text())
     assert [k.split("::")[-1] for k in summary["cells"]] == ["test_serves[wine-8/wine]"]
+
+
+def test_the_progress_bar_counts_the_cells_pytest_collected(project):
+    write_cases(project, PASSING + "def test_serves(placement):\n    pass\n")
+    result = harness("run", "--matrix", str(project / "matrix.yaml"), "--cases",
+                     str(project / "cases"), "--reports", str(project / "reports"),
+                     "--no-report", "--", "-k", "serves")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"cells .* 1/1 1 passed", result.stderr), result.stderr
+    (progress,) = (project / "reports").glob("2*/progress.jsonl")
+    assert json.loads(progress.read_text().splitlines()[0]) == {"collected": 1}
+
+
+LOGGING = """\
+import logging
+SERVICE = "ordinary"
+log = logging.getLogger("harness.case")
+
+def test_starts(placement):
+    log.info("probe scm query HarnessDup -> exit 0")
+    log.warning("the container took long")
+"""
+
+
+@pytest.mark.parametrize(
+    ("level", "shown", "hidden"),
+    [
+        (None, ["WARNING harness.case: the container took long"], ["INFO"]),
+        ("INFO", ["INFO harness.case: probe scm query", "WARNING harness.case"], []),
+        ("ERROR", [], ["WARNING", "INFO"]),
+    ],
+)
+def test_the_runs_log_records_reach_the_console_at_harness_log(
+    project, level, shown, hidden
+):
+    write_cases(project, LOGGING)
+    result = subprocess.run(
+        [*HARNESS, "run", "--matrix", str(project / "matrix.yaml"), "--cases",
+         str(project / "cases"), "--reports", str(project / "reports"),
+         "--no-progress", "--no-report"],
+        capture_output=True, text=True, cwd=ROOT,
+        env=environment({"HARNESS_LOG": level}),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for text in shown:
+        assert text in result.stderr
+    for text in hidden:
+        assert text not in result.stderr
+
+
+FILTER_HELP = [
+    "--platform NAME only these platforms (repeat or comma-separate), e.g. wine-8",
+    "--engine NAME only these engines (repeat or comma-separate), e.g. wine-shared",
+    "--service NAME only these services (repeat or comma-separate), e.g. ordinary",
+    "--check NAME only these checks (repeat or comma-separate), e.g. starts,serves",
+    "--shard I/N only share I of N of the cells, e.g. 2/4",
+]
+
+
+def help_of(*command: str) -> str:
+    """A command's --help on a wide terminal, with the box drawing taken out."""
+    shown = harness(*command, "--help", env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert shown.returncode == 0, shown.stderr
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", shown.stdout).split())
+
+
+@pytest.mark.parametrize("command", ["run", "list"])
+def test_the_help_of_run_and_list_explains_every_filter(command):
+    shown = help_of(command)
+    for text in FILTER_HELP:
+        assert text in shown, shown
+
+
+def test_every_commands_help_reads_as_prose():
+    overview = help_of()
+    assert "run Run the selected cells and render the dashboard. doctor" in overview
+    for command in ("list", "run", "doctor", "report", "diff", "up", "status", "down"):
+        shown = help_of(command)
+        assert "``" not in shown and "Usage: harness" in shown, shown
+    assert "Exit codes: 0 every cell as expected" in help_of("run")
+    assert "html writes `<out>/diff/<run a>..<run b>.html`" in help_of("diff")
+
+
+def test_status_without_vagrant_says_so_once(tmp_path):
+    path = "/usr/sbin:/usr/bin:/sbin:/bin"
+    if shutil.which("vagrant", path=path):
+        pytest.skip("vagrant is installed: nothing is missing")
+    result = harness("status", "win2022", env={"PATH": path})
+    assert result.returncode == 3
+    assert result.stdout.count("The Vagrant executable cannot be found") == 1
+    assert "Vagrant" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "engines"),
+    [
+        (set(), ["wine", "wine-shared"]),
+        ({"root"}, ["wine-shared"]),
+        ({"root", "chromium"}, ["wine-shared"]),
+        ({"ruby"}, ["wine", "wine-shared"]),
+        ({"wine"}, []),
+    ],
+)
+def test_doctor_names_the_engines_that_can_run(missing, engines):
+    found = [need._replace(found=need.name not in missing) for need in doctor.needs()]
+    assert doctor.runnable(found) == engines
+
+
+def nobody(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`harness` as the user nobody, as under `runuser -u nobody`: through the
+    system's Python with this checkout and the venv's packages on its path (the
+    venv's own Python lives where nobody may not enter)."""
+    python = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not python.exists():
+        pytest.skip("needs root, setpriv and the system's Python of this version")
+    path = f"{ROOT}:{sysconfig.get_paths()['purelib']}"
+    return subprocess.run(
+        ["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
+         str(python), *HARNESS[1:], *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=900,
+        env=environment({"PYTHONPATH": path, **(env or {})}),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def shared_folder() -> Iterator[Path]:
+    """A folder nobody can write (pytest's own are root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="harness-nobody-"))
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_doctor_without_root_is_a_warning_and_names_wine_shared():
+    result = nobody("doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = " ".join(result.stdout.split())
+    assert "warning: engine wine needs root; wine-shared runs without it" in shown
+    assert "engines that can run here: wine-shared" in shown
+
+
+def test_a_home_nobody_can_write_is_a_usage_error_that_names_it(shared_folder):
+    result = nobody(
+        "run", "--reports", str(shared_folder / "reports"),
+        env={"HOME": "/nonexistent", "HARNESS_CACHE": None, "XDG_CACHE_HOME": None},
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert (
+        "HOME='/nonexistent': cannot make or write the folder "
+        "/nonexistent/.cache/harness (Permission denied); allowed values: a folder "
+        "this user can create and write, or set HARNESS_CACHE to one"
+    ) in " ".join(result.stderr.split())
+
+
+@pytest.mark.wine
+def test_without_root_wine_shared_runs_on_copies_and_says_so_once(shared_folder):
+    """Not root: no overlay mounts, so each container is a copy of the golden
+    prefix; the console and harness.log say it once for the engine."""
+    result = nobody(
+        "run", "--engine", "wine-shared", "--service", "ordinary", "--check",
+        "starts,serves", "--reports", str(shared_folder / "reports"), "--no-progress",
+        "--no-report",
+        env={"HOME": "/nonexistent", "HARNESS_CACHE": str(shared_folder / "cache"),
+             "HARNESS_STATE": None, "HARNESS_REGISTRY": str(shared_folder / "index")},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("overlay mount unavailable") == 1, result.stderr
+    (log,) = (shared_folder / "reports").glob("2*/harness.log")
+    assert log.read_text().count("overlay mount unavailable") == 1
 
 
 @pytest.mark.wine

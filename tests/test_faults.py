@@ -103,7 +103,9 @@ def nothing_left(reliability, run_id: str) -> None:
 
 def results_kept(reliability, project: Path, data: dict) -> None:
     """Assert (and count) that every check of the case modules has its result, in
-    summary.json and as an allure result labelled with its cell."""
+    summary.json and as an allure result labelled with its cell.  The check an
+    interrupted run was stopped in has no outcome: its allure result, labelled
+    `interrupted`, is its result."""
     expected = set()
     for module in (project / "cases").glob("test_*.py"):
         service = module.stem.removeprefix("test_")
@@ -118,11 +120,14 @@ def results_kept(reliability, project: Path, data: dict) -> None:
         for k, v in data["cells"].items()
         if v.get("outcome")
     }
-    in_allure = set()
+    in_allure, stopped = set(), set()
     for path in (run_dir(project) / "allure-results").glob("*-result.json"):
         labels = {x["name"]: x["value"] for x in json.loads(path.read_text())["labels"]}
         in_allure.add((labels.get("service"), labels.get("check")))
-    assert reliability.kept(expected, in_summary & in_allure) == set(), data
+        if labels.get("interrupted") == "true":
+            stopped.add((labels.get("service"), labels.get("check")))
+    found = (in_summary | stopped) & in_allure
+    assert reliability.kept(expected, found) == set(), data
 
 
 def leftovers(run_id: str) -> list[str]:
@@ -265,7 +270,7 @@ def start_and_wait_for_first_cell(project: Path) -> subprocess.Popen:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         progress = list((project / "reports").glob("2*/progress.jsonl"))
-        if progress and progress[0].read_text().strip():
+        if progress and '"outcome"' in progress[0].read_text():
             return child
         time.sleep(0.2)
     child.kill()
@@ -329,3 +334,29 @@ def test_after_sigkill_the_next_run_removes_what_was_left(
     )
     nothing_left(reliability, run_id)
     assert not (private_state / run_id).exists()
+
+
+def test_a_second_ctrl_c_while_the_run_cleans_up_keeps_it_interrupted(
+    project, reliability
+):
+    """Ctrl-C in a terminal reaches the whole process group (harness and pytest);
+    pressed twice, the second one must not break the teardown or the summary."""
+    child = start_and_wait_for_first_cell(project)
+    os.killpg(child.pid, signal.SIGINT)
+    time.sleep(0.2)
+    os.killpg(child.pid, signal.SIGINT)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 4, stderr
+    assert b"already stopping" in stderr
+    data = summary(project)
+    assert data["interrupted"] is True, data
+    assert data["exit_code"] == 4, data
+    assert data["by_check"]["test_starts"]["outcome"] == "passed"
+    results_kept(reliability, project, data)  # serves: its interrupted result
+    nothing_left(reliability, data["run_id"])
+    folder = run_dir(project)
+    assert list(folder.glob("allure-results/*.tmp")) == []
+    assert "Traceback" not in (folder / "pytest.log").read_text()
+    matrix = json.loads((folder / "matrix.json").read_text())
+    assert matrix["run"]["interrupted"] is True and matrix["warnings"] == []
+    assert 'id="interrupted"' in (folder / "index.html").read_text()

@@ -320,3 +320,54 @@ def test_a_cell_stopped_by_ctrl_c_keeps_its_labels_and_is_not_run(project, tmp_p
     assert cells["isolated"]["note"] == "selected but no result (interrupted run)"
     page = (run_dir / "index.html").read_text()
     assert 'id="warnings"' not in page and "ask the container&#39;s service" in page
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2", "--dist", "loadgroup"]])
+def test_progress_starts_with_the_number_of_cells_pytest_collected(project, workers):
+    progress = project.path / "progress.jsonl"
+    run(project, "--harness-progress", str(progress), "-k", "starts", *workers)
+    first, *cells = [json.loads(line) for line in progress.read_text().splitlines()]
+    assert first == {"collected": 2}  # -k left 2 of the 6 selected cells
+    assert sorted(c["nodeid"].split("::")[-1] for c in cells) == [
+        "test_starts[wine-8/other]",
+        "test_starts[wine-8/wine]",
+    ]
+
+
+SIGNALLED_TWICE = """\
+import os, signal, time
+from pathlib import Path
+
+import pytest
+
+SERVICE = "ordinary"
+
+@pytest.fixture(scope="module")
+def containers():
+    yield
+    # Ctrl-C again while the run removes its containers: the teardown goes on.
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
+    Path("torn-down").write_text("yes")
+
+def test_starts(placement, containers):
+    pass
+
+def test_serves(placement, containers):
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(30)
+"""
+
+
+def test_signals_after_the_first_do_not_interrupt_the_teardown(project):
+    project.makepyfile(test_ordinary=SIGNALLED_TWICE)
+    result, summary, _ = run(project, "--engine", "wine")
+    assert (project.path / "torn-down").read_text() == "yes"
+    assert summary["interrupted"] is True and summary["signal"] == "SIGINT"
+    assert summary["pytest_exitstatus"] == pytest.ExitCode.INTERRUPTED
+    assert outcomes(summary) == {"test_starts[wine-8/wine]": "passed"}
+    output = result.stdout.str() + result.stderr.str()
+    assert "harness: SIGINT: already stopping: removing containers" in output
+    assert "harness: SIGTERM: already stopping: removing containers" in output
+    assert "Traceback" not in output

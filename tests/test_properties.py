@@ -401,7 +401,7 @@ def test_write_file_refuses_paths_outside_drive_c(path):
 def test_container_names_never_leave_the_state_folder(name, network):
     folders: list[Path] = []
 
-    def fake_make_prefix(golden, folder, record):
+    def fake_make_prefix(golden, folder, record, warn=True):
         folders.append(folder)
         raise _Stop
 

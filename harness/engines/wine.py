@@ -200,6 +200,7 @@ class WineEngine:
         self._background = ThreadPoolExecutor(max_workers=2)
         self._count = 0
         self._lock = threading.Lock()
+        self._copy_warned = False  # "overlay mount unavailable" said for this engine
         self.lab: LabNetwork | None = None
         self.shared: tuple[str | None, str | None] = (None, None)
         self.golden: Path | None = None
@@ -317,7 +318,11 @@ class WineEngine:
 
     def _make(self, name: str, role: str) -> WineContainer:
         folder = self.state / name
-        prefix, how = make_prefix(self.golden, folder, self._record)
+        with self._lock:  # the overlay's absence is said once per engine
+            warn, self._copy_warned = not self._copy_warned, True
+        prefix, how = make_prefix(self.golden, folder, self._record, warn=warn)
+        if how == "overlay" and warn:
+            self._copy_warned = False  # not said yet
         namespace, address = self._place(name, role)
         container = WineContainer(self, name, role, folder, prefix, namespace, address)
         container.how = how

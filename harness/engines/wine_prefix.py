@@ -103,10 +103,13 @@ def _remove_outdated(current: Path, keep: int = 3) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def make_prefix(golden_prefix: Path, folder: Path, record) -> tuple[Path, str]:
+def make_prefix(
+    golden_prefix: Path, folder: Path, record, warn: bool = True
+) -> tuple[Path, str]:
     """A container's prefix from the golden one: overlay mount, copy as fallback.
 
-    Returns the prefix path and how it was made ("overlay" or "copy").
+    Returns the prefix path and how it was made ("overlay" or "copy").  The
+    fallback is a warning when `warn` (an engine's first copy), else DEBUG.
     """
     upper, work, merged = folder / "upper", folder / "work", folder / "prefix"
     for directory in (upper, work, merged):
@@ -121,7 +124,8 @@ def make_prefix(golden_prefix: Path, folder: Path, record) -> tuple[Path, str]:
     )
     if result.returncode == 0:
         return merged, "overlay"
-    log.warning(
+    log.log(
+        logging.WARNING if warn else logging.DEBUG,
         "overlay mount unavailable (%s); copying the golden prefix instead, "
         "which is slower",
         result.stderr.strip() or f"exit {result.returncode}",
