@@ -20,7 +20,6 @@ from harness.errors import ConfigError, HarnessError, exit_code_for
 from harness.report import compare, history
 from harness.report.build import allure_html, build_report
 from harness.report.model import stable_hash
-from harness.report.trends import Change
 
 # The same default as `harness run`: the reports folder of this checkout, wherever
 # the command is started from.
@@ -100,26 +99,22 @@ def diff(
     except HarnessError as error:
         raise _fail(error) from error
     if format is DiffFormat.json:
-        typer.echo(compare.diff_json(run_a, run_b, changes, engines), nl=False)
+        typer.echo(compare.diff_json(changes, engines), nl=False)
     elif format is DiffFormat.html:
-        typer.echo(str(write_diff_page(out, run_a, run_b, changes, engines)))
+        typer.echo(str(write_diff_page(out, changes, engines)))
     else:
-        typer.echo(compare.diff_text(run_a, run_b, changes, engines), nl=False)
+        typer.echo(compare.diff_text(changes, engines), nl=False)
 
 
 def write_diff_page(
-    out: Path,
-    run_a: str,
-    run_b: str,
-    changes: list[Change],
-    engines: Sequence[compare.EnginePair] = (),
+    out: Path, diff: compare.RunDiff, engines: Sequence[compare.EnginePair] = ()
 ) -> Path:
     """Write the HTML diff page under ``<out>/diff/`` and return its path."""
-    name = f"{run_a}..{run_b}.html"
+    name = f"{diff.run_a}..{diff.run_b}.html"
     if len(name.encode("utf-8")) > 240:
-        name = f"diff-{stable_hash([run_a, run_b])}.html"
+        name = f"diff-{stable_hash([diff.run_a, diff.run_b])}.html"
     target = out / "diff" / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    page = compare.diff_html(run_a, run_b, changes, list(engines))
+    page = compare.diff_html(diff, list(engines))
     target.write_text(page, encoding="utf-8")
     return target

@@ -9,6 +9,9 @@ import re
 from pathlib import Path
 
 from harness.report import build_report
+from harness.report.commands import write_diff_page
+from harness.report.compare import diff_runs, diff_text
+from harness.report.history import open_store
 
 from .scenarios import KNOWN_ISSUE, AllureRunner, Spec, write_meta
 
@@ -86,3 +89,12 @@ def test_no_page_or_text_shows_the_placement(
         ["placement", "Placement(platform='wine-8', engine='wine')"]
     ]
     assert SHOWN_NEVER not in (run_dir / "matrix.md").read_text(encoding="utf-8")
+
+    root = tmp_path / "reports"
+    with open_store(root) as connection:
+        diff = diff_runs(connection, "p1", "p2")
+    text = diff_text(diff)
+    assert "  wine-8 | wine | spooler | starts: passed -> failed" in text
+    assert SHOWN_NEVER not in text
+    html = write_diff_page(root, diff).read_text(encoding="utf-8")
+    assert "<td>starts</td>" in html and SHOWN_NEVER not in html
