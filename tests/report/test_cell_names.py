@@ -77,7 +77,7 @@ def test_no_page_or_text_shows_the_placement(
     gone = page[page.index('id="no-longer-reproduces"') :]
     assert "wine-8 / wine / rpcss / serves</a>: passed" in gone
     failing = page[page.index('id="newly-failing"') :]
-    assert "wine-8 / wine / spooler / starts</a>: passed in p1" in failing
+    assert 'spooler / starts</a>: passed in <span class="run-id">p1</span>' in failing
     assert '<h3 class="cell-name">wine-8 / wine / spooler / starts</h3>' in page
     # The other parameter tells the two ordinary cells apart, in every place.
     assert "serves [port=135]: " in page
