@@ -182,6 +182,15 @@ class Step:
     steps: list[Step] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     parameters: list[tuple[str, str]] = field(default_factory=list)
+    # What each command call recorded in the step answered: "exit 1, code 1060
+    # (OpenServiceW)" (see evidence.py).
+    calls: list[str] = field(default_factory=list)
+
+    @property
+    def is_call(self) -> bool:
+        """One recorded call and nothing else: its status only says that the call
+        came back, so the evidence marks it as a call, not as passed."""
+        return len(self.calls) == 1 and not self.steps
 
 
 @dataclass
