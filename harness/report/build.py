@@ -19,6 +19,7 @@ from harness.report.allure_files import (
     write_allure_files,
 )
 from harness.report.dashboard import Dashboard, build_dashboard
+from harness.report.folders import make_folder
 from harness.report.model import ReportWarning, RunMeta, RunResults
 from harness.report.outcomes import collapse
 from harness.report.reader import read_results
@@ -51,6 +52,7 @@ def build_report(
         raise ConfigError(f"history size must be at least 1, not {history_size}")
     results = read_results([Path(p) for p in results_dirs])
     run_id = check_run_id(named_run_id(run_id, results))
+    make_folder(reports_root)
     run_dir = _run_folder(reports_root, run_id)
     # History first: when the store cannot be used, an earlier report of this run
     # is still there, untouched.
@@ -206,8 +208,7 @@ def _run_folder(reports_root: Path, run_id: str) -> Path:
     run_dir = reports_root / run_id
     if run_dir.is_symlink() or (run_dir.exists() and not run_dir.is_dir()):
         raise ConfigError(f"{run_dir} exists and is not a report folder")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir
+    return make_folder(run_dir)
 
 
 def _remove_outputs(run_dir: Path) -> None:

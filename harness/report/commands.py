@@ -19,6 +19,7 @@ import typer
 from harness.errors import ConfigError, HarnessError, exit_code_for
 from harness.report import compare, history
 from harness.report.build import allure_html, build_report
+from harness.report.folders import ReportsFolderError
 from harness.report.model import stable_hash
 
 # The same default as `harness run`: the reports folder of this checkout, wherever
@@ -36,12 +37,22 @@ class DiffFormat(enum.StrEnum):
     html = "html"
 
 
-def _fail(error: HarnessError | OSError) -> typer.Exit:
+def _fail(error: HarnessError | OSError, out: Path | None = None) -> typer.Exit:
     """One line on stderr; exit 2 for a bad argument, 3 for a history store or
     reports folder that cannot be used (harness.errors.exit_code_for)."""
     log.debug("%s", error)  # said once, below; the log keeps it for --debug runs
-    typer.echo(f"error: {error}", err=True)
+    typer.echo(f"error: {_said(error, out)}", err=True)
     return typer.Exit(code=int(exit_code_for(error)))
+
+
+def _said(error: HarnessError | OSError, out: Path | None) -> str:
+    """The error in words: the reports folder named as the --out option it came
+    from, an OSError as its file and reason rather than ``[Errno N]``."""
+    if isinstance(error, ReportsFolderError) and error.folder == out:
+        return f"cannot write the reports folder {out} (--out): {error.reason}"
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
 
 
 def report(
@@ -70,7 +81,7 @@ def report(
     try:
         run_dir = build_report(results, out, run_id=run_id, history_size=history_size)
     except (HarnessError, OSError) as error:
-        raise _fail(error) from error
+        raise _fail(error, out) from error
     if allure:
         typer.echo(allure_html(list(results), run_dir, out))
     typer.echo(str(run_dir / "index.html"))

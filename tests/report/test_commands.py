@@ -218,3 +218,31 @@ def test_shards_with_their_own_ids_merge_into_the_given_id_without_a_warning(
     (warning,) = [r.getMessage() for r in caplog.records]
     assert "several run ids ['shard-a', 'shard-b']; using shard-a" in warning
     assert "--run-id" in warning
+
+
+@pytest.mark.parametrize(
+    ("out", "reason"),
+    [
+        ("/proc/harness-reports", "/proc does not allow new folders in it"),
+        ("{file}/reports", "{file} is a file, not a folder"),
+        ("{file}", "it exists and is not a folder"),
+    ],
+)
+def test_a_reports_folder_that_cannot_be_made_exits_3_naming_it(
+    cli: typer.Typer,
+    make_results: Callable[..., Path],
+    tmp_path: Path,
+    out: str,
+    reason: str,
+) -> None:
+    file = tmp_path / "a-file"
+    file.write_text("not a folder\n")
+    out, reason = out.format(file=file), reason.format(file=file)
+    result = CliRunner().invoke(
+        cli, ["report", str(make_results("o1", {A: "passed"})), "--out", out]
+    )
+    assert result.exit_code == 3 and isinstance(result.exception, SystemExit)
+    assert result.stderr.strip() == (
+        f"error: cannot write the reports folder {out} (--out): {reason}"
+        + (" (No such file or directory)" if out.startswith("/proc") else "")
+    )
