@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -101,7 +102,38 @@ def named_run_id(given: str | None, results: RunResults) -> str:
             ids,
             ids[0],
         )
-    return results.meta.run_id or default_run_id(results)
+    if results.meta.run_id:
+        return results.meta.run_id
+    name = default_run_id(results)
+    _say_why_unnamed(results, name)
+    return name
+
+
+def _say_why_unnamed(results: RunResults, name: str) -> None:
+    """A damaged harness-meta file took the run id with it: say so in the file's
+    warning and the log, with the id it seems to hold, since the run would
+    otherwise silently start a history line of its own."""
+    for warning in results.warnings:
+        path = Path(warning.file)
+        if not path.name.startswith("harness-meta-"):
+            continue
+        held = _run_id_in(path)
+        again = f"--run-id {held}" if held else "--run-id with the run's id"
+        warning.problem += (
+            f"; no other harness-meta file names the run, so it is named {name} "
+            f"after its earliest result: report again with {again}"
+        )
+        log.warning("%s: %s", path, warning.problem)
+
+
+def _run_id_in(path: Path) -> str:
+    """The run id a damaged harness-meta file still shows, or ``""``."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    found = re.search(r'"run_id"\s*:\s*"([^"\\]{1,200})"', text)
+    return found.group(1) if found else ""
 
 
 def allure_html(results_dirs: list[Path], run_dir: Path, reports_root: Path) -> str:

@@ -220,6 +220,28 @@ def test_shards_with_their_own_ids_merge_into_the_given_id_without_a_warning(
     assert "--run-id" in warning
 
 
+def test_a_truncated_meta_file_is_named_with_the_run_id_it_took(
+    make_results: Callable[..., Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    results = make_results("20261204T030916Z-c0ffee", {A: "passed"})
+    (meta,) = results.glob("harness-meta-*.json")
+    meta.write_bytes(meta.read_bytes()[:120])
+    with caplog.at_level(logging.WARNING, logger="harness.report"):
+        run_dir = build_report([results], tmp_path / "r")
+    assert run_dir.name.startswith("run-")
+    (warning,) = json.loads((run_dir / "matrix.json").read_text())["warnings"]
+    assert warning["file"] == str(meta)
+    assert warning["problem"].startswith("corrupt or truncated JSON")
+    said = (
+        f"no other harness-meta file names the run, so it is named {run_dir.name} "
+        "after its earliest result: report again with --run-id "
+        "20261204T030916Z-c0ffee"
+    )
+    assert said in warning["problem"]
+    logged = [r.getMessage() for r in caplog.records]
+    assert any(str(meta) in line and said in line for line in logged), logged
+
+
 @pytest.mark.parametrize(
     ("out", "reason"),
     [
