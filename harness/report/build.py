@@ -88,7 +88,8 @@ def named_run_id(given: str | None, results: RunResults) -> str:
 
     Shards that chose their own ids are merged into the given id without a word
     of warning (it is what ``--run-id`` is for); only without one do several ids
-    deserve a warning, since the first is then taken.
+    deserve a warning, since the id of the shard that started first is then
+    taken.
     """
     ids = results.meta.run_ids
     if given:
@@ -97,10 +98,10 @@ def named_run_id(given: str | None, results: RunResults) -> str:
         return given
     if len(ids) > 1:
         log.warning(
-            "the results name several run ids %s; using %s (name the merged run "
-            "with --run-id)",
+            "the results name several run ids %s; using %s, the one that started "
+            "first (name the merged run with --run-id)",
             ids,
-            ids[0],
+            results.meta.run_id,
         )
     if results.meta.run_id:
         return results.meta.run_id

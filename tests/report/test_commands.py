@@ -220,6 +220,22 @@ def test_shards_with_their_own_ids_merge_into_the_given_id_without_a_warning(
     assert "--run-id" in warning
 
 
+def test_several_run_ids_give_the_run_the_one_that_started_first(
+    make_results: Callable[..., Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    late = make_results("a-late", {A: "passed"}, started="2026-11-01T02:00:00+00:00")
+    early = make_results(
+        "b-early",
+        {("win2022", "wine", "dcom", "starts"): "passed"},
+        started="2026-11-01T01:00:00+00:00",
+    )
+    with caplog.at_level(logging.WARNING, logger="harness.report"):
+        run_dir = build_report([late, early], tmp_path / "r")
+    assert run_dir.name == "b-early"
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "using b-early, the one that started first" in warning
+
+
 def test_a_truncated_meta_file_is_named_with_the_run_id_it_took(
     make_results: Callable[..., Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
