@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from harness.report.allure_npm import npm_allure_command, npm_allure_folder
 from harness.report.dashboard import Dashboard
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,8 @@ def find_allure(extra_dirs: list[Path] | None = None) -> list[str] | None:
     """The command that runs the npm Allure CLI, or None.
 
     Looked for in ``$HARNESS_ALLURE``, then ``node_modules/.bin/allure`` under the
-    current folder and ``extra_dirs``, then ``allure`` on PATH.
+    current folder and ``extra_dirs``, then ``allure`` on PATH, then where
+    scripts/need-npm-allure installs it (``allure_npm.npm_allure_command()``).
     """
     if os.environ.get(ALLURE_ENV):
         return [os.environ[ALLURE_ENV]]
@@ -130,7 +132,10 @@ def find_allure(extra_dirs: list[Path] | None = None) -> list[str] | None:
         if local.is_file():
             return [str(local)]
     found = shutil.which("allure")
-    return [found] if found else None
+    if found:
+        return [found]
+    cached = npm_allure_command()
+    return [str(cached)] if os.access(cached, os.X_OK) else None
 
 
 def allure_version(command: list[str]) -> str:
@@ -182,7 +187,8 @@ def build_allure_html(
     if command is None:
         return (
             "Allure HTML report not built: the npm package 'allure' (or "
-            f"'allure-commandline') is not installed; set {ALLURE_ENV} to its path"
+            f"'allure-commandline') is not installed; scripts/need-npm-allure "
+            f"installs it into {npm_allure_folder()}, or set {ALLURE_ENV} to its path"
         )
     argv = allure_generate_argv(command, dirs, out, name)
     log.info("running %s", argv)

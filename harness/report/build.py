@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from harness.report.allure_files import (
     write_allure_files,
 )
 from harness.report.dashboard import Dashboard, build_dashboard
+from harness.report.folders import make_folder
 from harness.report.model import ReportWarning, RunMeta, RunResults
 from harness.report.outcomes import collapse
 from harness.report.reader import read_results
@@ -51,6 +53,7 @@ def build_report(
         raise ConfigError(f"history size must be at least 1, not {history_size}")
     results = read_results([Path(p) for p in results_dirs])
     run_id = check_run_id(named_run_id(run_id, results))
+    make_folder(reports_root)
     run_dir = _run_folder(reports_root, run_id)
     # History first: when the store cannot be used, an earlier report of this run
     # is still there, untouched.
@@ -85,7 +88,8 @@ def named_run_id(given: str | None, results: RunResults) -> str:
 
     Shards that chose their own ids are merged into the given id without a word
     of warning (it is what ``--run-id`` is for); only without one do several ids
-    deserve a warning, since the first is then taken.
+    deserve a warning, since the id of the shard that started first is then
+    taken.
     """
     ids = results.meta.run_ids
     if given:
@@ -94,12 +98,43 @@ def named_run_id(given: str | None, results: RunResults) -> str:
         return given
     if len(ids) > 1:
         log.warning(
-            "the results name several run ids %s; using %s (name the merged run "
-            "with --run-id)",
+            "the results name several run ids %s; using %s, the one that started "
+            "first (name the merged run with --run-id)",
             ids,
-            ids[0],
+            results.meta.run_id,
         )
-    return results.meta.run_id or default_run_id(results)
+    if results.meta.run_id:
+        return results.meta.run_id
+    name = default_run_id(results)
+    _say_why_unnamed(results, name)
+    return name
+
+
+def _say_why_unnamed(results: RunResults, name: str) -> None:
+    """A damaged harness-meta file took the run id with it: say so in the file's
+    warning and the log, with the id it seems to hold, since the run would
+    otherwise silently start a history line of its own."""
+    for warning in results.warnings:
+        path = Path(warning.file)
+        if not path.name.startswith("harness-meta-"):
+            continue
+        held = _run_id_in(path)
+        again = f"--run-id {held}" if held else "--run-id with the run's id"
+        warning.problem += (
+            f"; no other harness-meta file names the run, so it is named {name} "
+            f"after its earliest result: report again with {again}"
+        )
+        log.warning("%s: %s", path, warning.problem)
+
+
+def _run_id_in(path: Path) -> str:
+    """The run id a damaged harness-meta file still shows, or ``""``."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    found = re.search(r'"run_id"\s*:\s*"([^"\\]{1,200})"', text)
+    return found.group(1) if found else ""
 
 
 def allure_html(results_dirs: list[Path], run_dir: Path, reports_root: Path) -> str:
@@ -206,8 +241,7 @@ def _run_folder(reports_root: Path, run_id: str) -> Path:
     run_dir = reports_root / run_id
     if run_dir.is_symlink() or (run_dir.exists() and not run_dir.is_dir()):
         raise ConfigError(f"{run_dir} exists and is not a report folder")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir
+    return make_folder(run_dir)
 
 
 def _remove_outputs(run_dir: Path) -> None:

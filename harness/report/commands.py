@@ -19,8 +19,8 @@ import typer
 from harness.errors import ConfigError, HarnessError, exit_code_for
 from harness.report import compare, history
 from harness.report.build import allure_html, build_report
+from harness.report.folders import ReportsFolderError
 from harness.report.model import stable_hash
-from harness.report.trends import Change
 
 # The same default as `harness run`: the reports folder of this checkout, wherever
 # the command is started from.
@@ -37,12 +37,22 @@ class DiffFormat(enum.StrEnum):
     html = "html"
 
 
-def _fail(error: HarnessError | OSError) -> typer.Exit:
+def _fail(error: HarnessError | OSError, out: Path | None = None) -> typer.Exit:
     """One line on stderr; exit 2 for a bad argument, 3 for a history store or
     reports folder that cannot be used (harness.errors.exit_code_for)."""
     log.debug("%s", error)  # said once, below; the log keeps it for --debug runs
-    typer.echo(f"error: {error}", err=True)
+    typer.echo(f"error: {_said(error, out)}", err=True)
     return typer.Exit(code=int(exit_code_for(error)))
+
+
+def _said(error: HarnessError | OSError, out: Path | None) -> str:
+    """The error in words: the reports folder named as the --out option it came
+    from, an OSError as its file and reason rather than ``[Errno N]``."""
+    if isinstance(error, ReportsFolderError) and error.folder == out:
+        return f"cannot write the reports folder {out} (--out): {error.reason}"
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
 
 
 def report(
@@ -71,7 +81,7 @@ def report(
     try:
         run_dir = build_report(results, out, run_id=run_id, history_size=history_size)
     except (HarnessError, OSError) as error:
-        raise _fail(error) from error
+        raise _fail(error, out) from error
     if allure:
         typer.echo(allure_html(list(results), run_dir, out))
     typer.echo(str(run_dir / "index.html"))
@@ -100,26 +110,22 @@ def diff(
     except HarnessError as error:
         raise _fail(error) from error
     if format is DiffFormat.json:
-        typer.echo(compare.diff_json(run_a, run_b, changes, engines), nl=False)
+        typer.echo(compare.diff_json(changes, engines), nl=False)
     elif format is DiffFormat.html:
-        typer.echo(str(write_diff_page(out, run_a, run_b, changes, engines)))
+        typer.echo(str(write_diff_page(out, changes, engines)))
     else:
-        typer.echo(compare.diff_text(run_a, run_b, changes, engines), nl=False)
+        typer.echo(compare.diff_text(changes, engines), nl=False)
 
 
 def write_diff_page(
-    out: Path,
-    run_a: str,
-    run_b: str,
-    changes: list[Change],
-    engines: Sequence[compare.EnginePair] = (),
+    out: Path, diff: compare.RunDiff, engines: Sequence[compare.EnginePair] = ()
 ) -> Path:
     """Write the HTML diff page under ``<out>/diff/`` and return its path."""
-    name = f"{run_a}..{run_b}.html"
+    name = f"{diff.run_a}..{diff.run_b}.html"
     if len(name.encode("utf-8")) > 240:
-        name = f"diff-{stable_hash([run_a, run_b])}.html"
+        name = f"diff-{stable_hash([diff.run_a, diff.run_b])}.html"
     target = out / "diff" / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    page = compare.diff_html(run_a, run_b, changes, list(engines))
+    page = compare.diff_html(diff, list(engines))
     target.write_text(page, encoding="utf-8")
     return target

@@ -117,9 +117,10 @@ class Dashboard:
 
     def check_label(self, key: CellKey) -> str:
         """The check's name, with the parameters only where several cells share
-        the four labels (the harness's own placement parameter repeats them)."""
+        the four labels: those that are not the placement (which repeats the
+        labels), or all of them when only the placement tells the cells apart."""
         if key.parameters and key.labels_only in self.shared_labels:
-            return f"{key.check} [{key.parameters_text}]"
+            return f"{key.check} [{key.shown_text or key.parameters_text}]"
         return key.check
 
 

@@ -288,11 +288,14 @@ def find_run(connection: sqlite3.Connection, run_id: str) -> RunRow:
     raise ConfigError(f"unknown run id {run_id!r}; known run ids: {listing}")
 
 
-def outcomes_of(connection: sqlite3.Connection, run_id: str) -> dict[CellKey, Outcome]:
-    """The outcome of every cell recorded for one run."""
+def outcomes_of(
+    connection: sqlite3.Connection, run_id: str, selected_only: bool = False
+) -> dict[CellKey, Outcome]:
+    """The outcome of every cell recorded for one run; with ``selected_only``,
+    of the cells the run selected (not those its filters or shard left out)."""
     rows = connection.execute(
         "SELECT platform, engine, service, check_name, parameters, outcome"
-        " FROM outcomes WHERE run_id = ?",
+        " FROM outcomes WHERE run_id = ?" + (" AND selected" if selected_only else ""),
         (run_id,),
     )
     return {_key(row[:5]): Outcome(row[5]) for row in rows}

@@ -46,7 +46,7 @@ def merge_meta(parts: list[dict[str, Any]]) -> RunMeta:
     if not parts:
         return meta
     meta.run_ids = sorted({str(p["run_id"]) for p in parts})
-    meta.run_id = meta.run_ids[0]
+    meta.run_id = _earliest_run_id(parts)
     meta.harness_version = _first(parts, "harness_version")
     meta.started = _earliest(parts)
     meta.finished = _latest_finish(parts)
@@ -71,6 +71,18 @@ def shown_ci(value: object) -> str:
     recorded) becomes the generic ``CI``."""
     text = str(value).strip()
     return "CI" if text.lower() in ("true", "1", "yes") else text
+
+
+def _earliest_run_id(parts: list[dict[str, Any]]) -> str:
+    """The run id of the part that started first (a part without a start time
+    after every other; ids in order break ties): shards that chose their own ids
+    are one run begun by the first of them."""
+    latest = datetime.max.replace(tzinfo=UTC)
+
+    def order(part: dict[str, Any]) -> tuple[datetime, str]:
+        return parse_time(part.get("started")) or latest, str(part["run_id"])
+
+    return str(min(parts, key=order)["run_id"])
 
 
 def _first(parts: list[dict[str, Any]], name: str) -> str:

@@ -109,8 +109,33 @@ class CellKey:
 
     @property
     def parameters_text(self) -> str:
-        """``a='x', b=''`` for people; empty when there are no parameters."""
+        """``a='x', b=''``: every parameter; empty when there are none."""
         return ", ".join(f"{name}={value}" for name, value in self.parameters)
+
+    @property
+    def shown_parameters(self) -> Parameters:
+        """The parameters people read: all but the harness's own ``placement``,
+        whose value (``Placement(platform='wine-8', engine='wine')``) only repeats
+        the platform and engine labels.  The key keeps it."""
+        return tuple(p for p in self.parameters if not self._repeats_labels(*p))
+
+    def _repeats_labels(self, name: str, value: str) -> bool:
+        return (
+            name == "placement"
+            and f"platform={self.platform!r}" in value
+            and f"engine={self.engine!r}" in value
+        )
+
+    @property
+    def shown_text(self) -> str:
+        """The shown parameters as ``a='x', b=''``; empty when there are none."""
+        return ", ".join(f"{name}={value}" for name, value in self.shown_parameters)
+
+    def title(self, separator: str = " / ") -> str:
+        """The cell as people read it: the four labels, then the parameters that
+        are not the placement, e.g. ``wine-8 / wine / rpcss / serves [port=135]``."""
+        name = separator.join(value or '""' for value in self.as_list())
+        return f"{name} [{self.shown_text}]" if self.shown_parameters else name
 
     @property
     def dom_id(self) -> str:
@@ -157,6 +182,15 @@ class Step:
     steps: list[Step] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     parameters: list[tuple[str, str]] = field(default_factory=list)
+    # What each command call recorded in the step answered: "exit 1, code 1060
+    # (OpenServiceW)" (see evidence.py).
+    calls: list[str] = field(default_factory=list)
+
+    @property
+    def is_call(self) -> bool:
+        """One recorded call and nothing else: its status only says that the call
+        came back, so the evidence marks it as a call, not as passed."""
+        return len(self.calls) == 1 and not self.steps
 
 
 @dataclass

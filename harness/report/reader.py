@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.report.evidence import call_answers, fixture_step
 from harness.report.meta import check_meta, merge_meta
 from harness.report.model import (
     Attachment,
@@ -184,6 +185,7 @@ def _int(value: Any) -> int | None:
 def _step(data: dict[str, Any], folder: Path) -> Step:
     start, stop = _int(data.get("start")), _int(data.get("stop"))
     details = data.get("statusDetails") or {}
+    attachments = _attachments(data.get("attachments"), folder)
     return Step(
         name=str(data.get("name") or ""),
         status=str(data.get("status") or "unknown"),
@@ -191,11 +193,12 @@ def _step(data: dict[str, Any], folder: Path) -> Step:
         message=str(details.get("message") or ""),
         trace=str(details.get("trace") or ""),
         steps=[_step(item, folder) for item in _dicts(data.get("steps"))],
-        attachments=_attachments(data.get("attachments"), folder),
+        attachments=attachments,
         parameters=[
             (str(p.get("name", "")), str(p.get("value", "")))
             for p in _dicts(data.get("parameters"))
         ],
+        calls=call_answers(attachments),
     )
 
 
@@ -204,18 +207,13 @@ def _add_fixtures(data: Any, folder: Path, fixtures: dict[str, list[Step]]) -> N
     if not isinstance(data, dict):
         raise Unusable("not an allure container")
     steps = [
-        _fixture(item, kind, folder)
-        for kind in ("befores", "afters")
+        step
+        for kind, shown in (("befores", "set-up"), ("afters", "tear-down"))
         for item in _dicts(data.get(kind))
+        if (step := fixture_step(_step(item, folder), shown)) is not None
     ]
     for child in data.get("children") or []:
         fixtures.setdefault(str(child), []).extend(steps)
-
-
-def _fixture(data: dict[str, Any], kind: str, folder: Path) -> Step:
-    step = _step(data, folder)
-    step.name = ("set-up: " if kind == "befores" else "tear-down: ") + step.name
-    return step
 
 
 def _attachments(raw: Any, folder: Path) -> list[Attachment]:

@@ -123,9 +123,10 @@ def _outcome_note(checks: list[CellResult]) -> str:
 def _check_text(cell: CellResult, with_parameters: bool) -> str:
     """The check's name (with its parameters when another check shares the name)
     and why it did not pass."""
-    name = cell.key.check
-    if with_parameters and cell.key.parameters:
-        name += f" [{cell.key.parameters_text}]"
+    key = cell.key
+    name = key.check
+    if with_parameters and key.parameters:
+        name += f" [{key.shown_text or key.parameters_text}]"
     if cell.no_longer_reproduces:
         issue = f"; known issue: {cell.known_issue}" if cell.known_issue else ""
         return f"{name} (passed{issue})"

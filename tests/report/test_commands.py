@@ -218,3 +218,69 @@ def test_shards_with_their_own_ids_merge_into_the_given_id_without_a_warning(
     (warning,) = [r.getMessage() for r in caplog.records]
     assert "several run ids ['shard-a', 'shard-b']; using shard-a" in warning
     assert "--run-id" in warning
+
+
+def test_several_run_ids_give_the_run_the_one_that_started_first(
+    make_results: Callable[..., Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    late = make_results("a-late", {A: "passed"}, started="2026-11-01T02:00:00+00:00")
+    early = make_results(
+        "b-early",
+        {("win2022", "wine", "dcom", "starts"): "passed"},
+        started="2026-11-01T01:00:00+00:00",
+    )
+    with caplog.at_level(logging.WARNING, logger="harness.report"):
+        run_dir = build_report([late, early], tmp_path / "r")
+    assert run_dir.name == "b-early"
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "using b-early, the one that started first" in warning
+
+
+def test_a_truncated_meta_file_is_named_with_the_run_id_it_took(
+    make_results: Callable[..., Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    results = make_results("20261204T030916Z-c0ffee", {A: "passed"})
+    (meta,) = results.glob("harness-meta-*.json")
+    meta.write_bytes(meta.read_bytes()[:120])
+    with caplog.at_level(logging.WARNING, logger="harness.report"):
+        run_dir = build_report([results], tmp_path / "r")
+    assert run_dir.name.startswith("run-")
+    (warning,) = json.loads((run_dir / "matrix.json").read_text())["warnings"]
+    assert warning["file"] == str(meta)
+    assert warning["problem"].startswith("corrupt or truncated JSON")
+    said = (
+        f"no other harness-meta file names the run, so it is named {run_dir.name} "
+        "after its earliest result: report again with --run-id "
+        "20261204T030916Z-c0ffee"
+    )
+    assert said in warning["problem"]
+    logged = [r.getMessage() for r in caplog.records]
+    assert any(str(meta) in line and said in line for line in logged), logged
+
+
+@pytest.mark.parametrize(
+    ("out", "reason"),
+    [
+        ("/proc/harness-reports", "/proc does not allow new folders in it"),
+        ("{file}/reports", "{file} is a file, not a folder"),
+        ("{file}", "it exists and is not a folder"),
+    ],
+)
+def test_a_reports_folder_that_cannot_be_made_exits_3_naming_it(
+    cli: typer.Typer,
+    make_results: Callable[..., Path],
+    tmp_path: Path,
+    out: str,
+    reason: str,
+) -> None:
+    file = tmp_path / "a-file"
+    file.write_text("not a folder\n")
+    out, reason = out.format(file=file), reason.format(file=file)
+    result = CliRunner().invoke(
+        cli, ["report", str(make_results("o1", {A: "passed"})), "--out", out]
+    )
+    assert result.exit_code == 3 and isinstance(result.exception, SystemExit)
+    assert result.stderr.strip() == (
+        f"error: cannot write the reports folder {out} (--out): {reason}"
+        + (" (No such file or directory)" if out.startswith("/proc") else "")
+    )

@@ -161,28 +161,51 @@ def test_latest_follows_the_newest_run_by_start_time(
 def test_diff_lists_changed_cells_in_three_formats(three_runs: Runs) -> None:
     root, _ = three_runs
     with open_store(root) as connection:
-        changes = diff_runs(connection, "n1", "n2")
-    assert [(c.key.service, c.before, c.after) for c in changes] == [
+        diff = diff_runs(connection, "n1", "n2")
+    assert [(c.key.service, c.before, c.after) for c in diff.changes] == [
         ("rpcss", Outcome.PASSED, Outcome.FAILED),
         ("spooler", Outcome.PASSED, Outcome.BROKEN),
     ]
-    text = diff_text("n1", "n2", changes)
+    text = diff_text(diff)
     assert "win2022 | wine | rpcss | serves: passed -> failed" in text
-    data = json.loads(diff_json("n1", "n2", changes))
+    assert "covered by only one" not in text
+    data = json.loads(diff_json(diff))
     assert data["schema"] == 1 and len(data["changes"]) == 2
-    page = diff_html("n1", "n2", changes)
+    assert (data["only_in_run_a"], data["only_in_run_b"]) == (0, 0)
+    page = diff_html(diff)
     assert "rpcss" in page and "<script" not in page
+    assert 'id="one-sided"' not in page
 
 
-def test_a_cell_missing_from_one_run_counts_as_not_run(
+def test_cells_only_one_run_covered_are_no_changes(
     make_results: Callable[..., Path], tmp_path: Path
 ) -> None:
+    """A filtered run (as ``--check serves``) leaves cells out; a selected cell
+    without a result is still a change."""
     root = tmp_path / "reports"
-    build_report([make_results("d1", {A: "passed", B: "passed"})], root)
-    build_report([make_results("d2", {A: "passed"})], root)
+    full = {A: "passed", B: "passed", C: "passed"}
+    build_report([make_results("d1", full)], root)
+    matrix_checks = [list(A), list(B), list(C)]
+    filtered = make_results("d2", {B: "passed"}, matrix_checks=matrix_checks)
+    build_report([filtered], root)
+    lost = make_results("d3", {B: "passed"}, selected=[list(B), list(C)])
+    build_report([lost], root)  # C selected, no result: not run
     with open_store(root) as connection:
-        (change,) = diff_runs(connection, "d1", "d2")
-    assert change.key == CellKey(*B) and change.after is Outcome.NOT_RUN
+        narrowed = diff_runs(connection, "d1", "d2")
+        widened = diff_runs(connection, "d2", "d1")
+        interrupted = diff_runs(connection, "d1", "d3")
+    assert narrowed.changes == [] and (narrowed.only_a, narrowed.only_b) == (2, 0)
+    assert widened.changes == [] and (widened.only_a, widened.only_b) == (0, 2)
+    text = diff_text(narrowed)
+    assert text.splitlines()[0] == (
+        "2 cell(s) covered by only one of the runs are left out (2 only by d1, "
+        "0 only by d2): the other run did not select them"
+    )
+    assert "not run" not in text
+    assert 'id="one-sided">2 cell(s) covered by only one' in diff_html(narrowed)
+    (change,) = interrupted.changes
+    assert change.key == CellKey(*C) and change.after is Outcome.NOT_RUN
+    assert interrupted.only_a == 1  # A: d3 did not have it at all
 
 
 def test_an_unknown_run_id_lists_the_known_ones(three_runs: Runs) -> None:
@@ -330,7 +353,7 @@ def test_diff_shows_both_runs_engine_versions_and_links(
         meta = {"engines": [engine(version, f"host-{run_id}")]}
         build_report([make_results(run_id, {A: outcome}, **meta)], root)
     with open_store(root) as connection:
-        changes = diff_runs(connection, "b1", "b2")
+        diff = diff_runs(connection, "b1", "b2")
         engines = engine_pairs(connection, "b1", "b2")
         stored = connection.execute(
             "SELECT run_id, version, os_build, target, host FROM engines"
@@ -340,13 +363,11 @@ def test_diff_shows_both_runs_engine_versions_and_links(
         ("b1", "8.0", "", "vagrant", "host-b1"),
         ("b2", "9.0", "", "vagrant", "host-b2"),
     ]
-    page = diff_html("b1", "b2", changes, engines)
+    page = diff_html(diff, engines)
     assert 'href="../b1/index.html"' in page and 'href="../b2/index.html"' in page
     assert "8.0" in page and "9.0" in page and 'class="changed"' in page
-    assert "engine wine on win2022: 8.0 -> 9.0" in diff_text(
-        "b1", "b2", changes, engines
-    )
-    data = json.loads(diff_json("b1", "b2", changes, engines))
+    assert "engine wine on win2022: 8.0 -> 9.0" in diff_text(diff, engines)
+    data = json.loads(diff_json(diff, engines))
     assert data["engines"][0]["run_b"]["version"] == "9.0"
 
 
