@@ -31,6 +31,9 @@ CHECKS = catalogue.CHECKS
 Loc = source.Loc
 Name = pydantic.constr(pattern=r"^[a-z0-9][a-z0-9._-]{0,39}$")
 NAME_RULE = source.NAME_RULE
+# The targets that make machines of each platform os: Wine runs on this machine,
+# Windows is reached through WinRM on a Vagrant machine or an existing host.
+TARGETS = {"wine": ("local",), "windows": ("vagrant", "inventory")}
 
 
 def _ip_address(value: str) -> str:
@@ -74,6 +77,15 @@ class Engine(_Strict):
     artifact: str | None = None  # what prepare() deploys (path or URL)
     install: str | None = None  # command that installs the artifact
     options: dict[str, Any] = {}
+
+    @pydantic.field_validator("install")
+    @classmethod
+    def _install_template(cls, value: str | None) -> str | None:
+        placeholders = engine_options.INSTALL_PLACEHOLDERS
+        problem = value and engine_options.template_problem(value, placeholders)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class CellPattern(_Strict):
@@ -151,7 +163,8 @@ def load(path: Path) -> Matrix:
     except pydantic.ValidationError as error:
         raise ConfigError(source.explain(path, error, lines, Matrix)) from None
     _check_options(path, matrix, lines)
-    problems = _check_references(matrix)
+    matrix, missing = _trust_files(path, matrix)
+    problems = _check_references(matrix) + missing
     if problems:
         raise ConfigError(
             "\n".join(
@@ -176,6 +189,79 @@ def _check_options(path: Path, m: Matrix, lines: source.Lines) -> None:
         raise ConfigError("\n".join(messages))
 
 
+def _placement(
+    name: str, engine: Engine, platforms: dict[str, Platform]
+) -> list[tuple[Loc, str]]:
+    """An engine on platforms of the wrong os, and options that name platforms the
+    engine does not run on (or leave out one it does)."""
+    needed = engine_options.OS_OF_KIND[engine.kind]
+    fitting = ", ".join(sorted(p for p, c in platforms.items() if c.os == needed))
+    problems: list[tuple[Loc, str]] = []
+    for i, platform in enumerate(engine.platforms):
+        config = platforms.get(platform)
+        if config is not None and config.os != needed:
+            problems.append(
+                (
+                    ("engines", name, "platforms", i),
+                    f"{platform} has os: {config.os}, but a {engine.kind} engine "
+                    f"runs on os: {needed} platforms; allowed values: "
+                    f"{fitting or f'none (no platform has os: {needed})'}",
+                )
+            )
+    own = [p for p in engine.platforms if p in platforms and platforms[p].os == needed]
+    for loc, message in engine_options.placement_problems(
+        engine.kind, engine.options, own
+    ):
+        problems.append((("engines", name, "options", *loc), message))
+    return problems
+
+
+def _trust_files(path: Path, m: Matrix) -> tuple[Matrix, list[tuple[Loc, str]]]:
+    """Every ca_trust_path (a platform's `winrm`, an inventory host's `options`)
+    made absolute against the matrix file's folder, where the run finds it whatever
+    its working directory; one that names no file is a problem."""
+    folder = path.absolute().parent
+    problems: list[tuple[Loc, str]] = []
+    platforms = {}
+    for name, platform in m.platforms.items():
+        at: Loc = ("platforms", name)
+        winrm = _trust_file(folder, at + ("winrm",), platform.winrm, problems)
+        hosts = []
+        for i, host in enumerate(platform.hosts):
+            if isinstance(host.get("options"), dict):
+                loc = at + ("hosts", i, "options")
+                host = {
+                    **host,
+                    "options": _trust_file(folder, loc, host["options"], problems),
+                }
+            hosts.append(host)
+        platforms[name] = platform.model_copy(update={"winrm": winrm, "hosts": hosts})
+    return m.model_copy(update={"platforms": platforms}), problems
+
+
+def _trust_file(
+    folder: Path, loc: Loc, options: dict[str, Any], problems: list[tuple[Loc, str]]
+) -> dict[str, Any]:
+    value = options.get("ca_trust_path")
+    if value is None:
+        return options
+    loc += ("ca_trust_path",)
+    if not isinstance(value, str) or not value.strip():
+        problems.append((loc, f"must be the path of a CA bundle in PEM; got {value!r}"))
+        return options
+    file = folder / Path(value).expanduser()
+    if not file.exists():
+        problems.append(
+            (
+                loc,
+                f"{value}: no such file{'' if file == Path(value) else f' ({file})'}"
+                "; name the CA bundle (PEM) that signs the hosts' certificates, "
+                "relative to the matrix file's folder",
+            )
+        )
+    return {**options, "ca_trust_path": str(file)}
+
+
 def _check_references(m: Matrix) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
 
@@ -191,6 +277,17 @@ def _check_references(m: Matrix) -> list[tuple[Loc, str]]:
             need(("engines", name, "platforms", i), platform, m.platforms, "platform")
     for name, platform in m.platforms.items():
         need(("platforms", name, "client"), platform.client, m.platforms, "platform")
+        targets = TARGETS[platform.os]
+        if platform.target not in targets:
+            problems.append(
+                (
+                    ("platforms", name, "target"),
+                    f"got {platform.target!r}, but os: {platform.os} platforms "
+                    f"come from another target; allowed values: {', '.join(targets)}",
+                )
+            )
+    for name, engine in m.engines.items():
+        problems.extend(_placement(name, engine, m.platforms))
     for i, service in enumerate(m.services):
         need(("services", i), service, catalogue.CATALOGUE, "service")
     if len(set(m.services)) != len(m.services):
