@@ -26,6 +26,7 @@ from harness import matrix_source as source
 from harness import services as catalogue
 from harness.engines import options as engine_options
 from harness.errors import ConfigError
+from harness.targets import winrm_config
 
 CHECKS = catalogue.CHECKS
 Loc = source.Loc
@@ -164,14 +165,17 @@ def load(path: Path) -> Matrix:
         raise ConfigError(source.explain(path, error, lines, Matrix)) from None
     _check_options(path, matrix, lines)
     matrix, missing = _trust_files(path, matrix)
-    problems = _check_references(matrix) + missing
+    problems = [
+        f"{source.where(path, lines, loc)}{source.dotted(loc)}: {message}"
+        for loc, message in _check_references(matrix) + missing
+    ]
+    for name, platform in matrix.platforms.items():
+        problems += [
+            f"{source.where(path, lines, loc)}{text}"
+            for loc, text in winrm_config.problems(name, platform)
+        ]
     if problems:
-        raise ConfigError(
-            "\n".join(
-                f"{source.where(path, lines, loc)}{source.dotted(loc)}: {message}"
-                for loc, message in problems
-            )
-        )
+        raise ConfigError("\n".join(problems))
     return matrix
 
 

@@ -321,6 +321,76 @@ def test_trust_files_are_found_beside_the_matrix_file(tmp_path, monkeypatch):
     assert lab.hosts[0]["options"]["ca_trust_path"] == expected
 
 
+HOSTS = """\
+version: 1
+platforms:
+  lab:
+    target: inventory
+    os: windows
+    hosts:
+      - {address: 192.0.2.10}
+  vm: {target: vagrant, os: windows, box: some/box}
+engines:
+  sb: {kind: sandboxie, platforms: [lab, vm]}
+services: [ordinary]
+"""
+HOST = "{address: 192.0.2.10}"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            HOST,
+            "{address: 192.0.2.10, port: abc}",
+            ":7: platforms.lab.hosts[0].port: 'abc'; allowed values: 1 to 65535",
+        ),
+        (
+            HOST,
+            "{address: 192.0.2.10, colour: red}",
+            ":7: platforms.lab.hosts[0]: unknown key 'colour'; allowed keys: name, ",
+        ),
+        (
+            HOST,
+            "{address: 192.0.2.10, password: hunter2}",
+            ":7: platforms.lab.hosts[0].password: credentials never go in matrix.yaml",
+        ),
+        (
+            f"    hosts:\n      - {HOST}\n",
+            "    hosts: []\n",
+            ":6: platforms.lab.hosts: lists at least one host",
+        ),
+        (
+            HOST,
+            "{address: 192.0.2.10, options: {auth: basic}}",
+            ":7: platforms.lab.hosts[0].auth: 'basic' cannot encrypt messages, which "
+            "plain HTTP needs; allowed values over http: ntlm, kerberos, credssp",
+        ),
+        (
+            HOST,
+            "{address: 192.0.2.10, scheme: ftp}",
+            ":7: platforms.lab.hosts[0]: scheme 'ftp' is not http or https",
+        ),
+        (
+            "box: some/box}",
+            "box: some/box, winrm: {reboot_grace: soon}}",
+            ":8: platforms.vm.winrm.reboot_grace: 'soon': could not convert",
+        ),
+        (
+            "box: some/box}",
+            "box: some/box, winrm: {operation_timeout: .inf}}",
+            ":8: platforms.vm.winrm.operation_timeout: inf: cannot convert",
+        ),
+    ],
+)
+@pytest.mark.bad_input
+def test_hosts_and_winrm_options_are_checked_at_load(tmp_path, old, new, expected):
+    assert old in HOSTS
+    message = error_of(tmp_path, HOSTS.replace(old, new, 1))
+    assert expected in message
+    assert "hunter2" not in message
+
+
 def test_a_file_that_is_not_a_mapping(tmp_path):
     assert "must be a mapping" in error_of(tmp_path, "- 1\n- 2\n")
 

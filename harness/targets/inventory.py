@@ -19,31 +19,18 @@ a known limit, the suites of a run share each host's state (logged once).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
-import re
-from typing import Any
 
 from harness import matrix
 from harness.errors import ConfigError, TransportError
 from harness.run import Run
-from harness.secrets import FILE_VARIABLE, credentials
+from harness.secrets import credentials
 from harness.targets import Host
+from harness.targets.winrm_config import HostEntry, host_entry
 from harness.transports.winrm import WinRMTransport
 
 log = logging.getLogger(__name__)
-HOST_KEYS = ("name", "address", "port", "scheme", "transport", "options")
-SECRET_KEYS = re.compile(r"pass|secret|credential|token|key", re.I)
-
-
-@dataclasses.dataclass(frozen=True)
-class HostEntry:
-    name: str
-    address: str
-    port: int | None
-    scheme: str
-    options: dict[str, Any]
 
 
 class InventoryTarget:
@@ -137,35 +124,3 @@ class InventoryTarget:
             options={**self.platform.winrm, **entry.options},
             where=f"matrix.yaml: platforms.{self.name}.hosts[{entry.name}]",
         )
-
-
-def host_entry(where: str, index: int, raw: dict[str, Any]) -> HostEntry:
-    """One validated `hosts` item; ConfigError names the key and what is allowed."""
-    at = f"{where}[{index}]"
-    if not isinstance(raw.get("options") or {}, dict):
-        raise ConfigError(f"{at}.options: a mapping of WinRM options is expected")
-    options = raw.get("options") or {}
-    for key in [*raw, *options]:
-        if SECRET_KEYS.search(str(key)):
-            raise ConfigError(
-                f"{at}.{key}: credentials never go in matrix.yaml; set "
-                "HARNESS_WINRM_USER and HARNESS_WINRM_PASSWORD (or a "
-                f"file named by {FILE_VARIABLE})"
-            )
-        if key not in HOST_KEYS and key not in options:
-            raise ConfigError(
-                f"{at}: unknown key {key!r}; allowed keys: {', '.join(HOST_KEYS)}"
-            )
-    if not raw.get("address"):
-        raise ConfigError(f"{at}: required key 'address' is missing")
-    if raw.get("transport", "winrm") != "winrm":
-        raise ConfigError(
-            f"{at}.transport: {raw['transport']!r}; allowed values: winrm"
-        )
-    return HostEntry(
-        name=str(raw.get("name") or raw["address"]),
-        address=str(raw["address"]),
-        port=int(raw["port"]) if raw.get("port") else None,
-        scheme=str(raw.get("scheme", "http")),
-        options=dict(raw.get("options", {})),
-    )

@@ -51,7 +51,7 @@ class WinRMOptions:
         """Validated options; ConfigError names `where`, the key and what is allowed."""
         options = dict(options or {})
         fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(options) - set(fields))
+        unknown = sorted(set(options) - set(fields), key=str)
         if any(_looks_secret(key) for key in unknown):
             raise ConfigError(
                 f"{where}: credentials never go in the configuration; "
@@ -119,7 +119,7 @@ def _coerce(where: str, key: str, value: Any, kind: Any) -> Any:
         if text.startswith("float"):
             return float(value)
         return None if value is None else str(value)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise ConfigError(f"{where}.{key}: {value!r}: {error}") from error
 
 
