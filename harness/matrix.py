@@ -16,22 +16,25 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import ipaddress
-import types
-import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import pydantic
-import yaml
 
+from harness import matrix_source as source
 from harness import services as catalogue
 from harness.engines import options as engine_options
 from harness.errors import ConfigError
+from harness.targets import winrm_config
 
 CHECKS = catalogue.CHECKS
+Loc = source.Loc
 Name = pydantic.constr(pattern=r"^[a-z0-9][a-z0-9._-]{0,39}$")
-NAME_RULE = "lower-case letters, digits, '.', '_' and '-', at most 40, not first '.-_'"
+NAME_RULE = source.NAME_RULE
+# The targets that make machines of each platform os: Wine runs on this machine,
+# Windows is reached through WinRM on a Vagrant machine or an existing host.
+TARGETS = {"wine": ("local",), "windows": ("vagrant", "inventory")}
 
 
 def _ip_address(value: str) -> str:
@@ -75,6 +78,15 @@ class Engine(_Strict):
     artifact: str | None = None  # what prepare() deploys (path or URL)
     install: str | None = None  # command that installs the artifact
     options: dict[str, Any] = {}
+
+    @pydantic.field_validator("install")
+    @classmethod
+    def _install_template(cls, value: str | None) -> str | None:
+        placeholders = engine_options.INSTALL_PLACEHOLDERS
+        problem = value and engine_options.template_problem(value, placeholders)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class CellPattern(_Strict):
@@ -141,125 +153,33 @@ def load(path: Path) -> Matrix:
             "allowed: UTF-8 text"
         )
         raise ConfigError(message) from None
-    data, lines = _parse(path, text)
+    data, lines = source.parse(path, text)
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}:1: the file must be a mapping with keys: "
-            f"{', '.join(_fields(Matrix))}"
+            f"{', '.join(source.fields(Matrix))}"
         )
     try:
         matrix = Matrix.model_validate({**data, "path": path})
     except pydantic.ValidationError as error:
-        raise ConfigError(_explain(path, error, lines)) from None
+        raise ConfigError(source.explain(path, error, lines, Matrix)) from None
     _check_options(path, matrix, lines)
-    problems = _check_references(matrix)
+    matrix, missing = _trust_files(path, matrix)
+    problems = [
+        f"{source.where(path, lines, loc)}{source.dotted(loc)}: {message}"
+        for loc, message in _check_references(matrix) + missing
+    ]
+    for name, platform in matrix.platforms.items():
+        problems += [
+            f"{source.where(path, lines, loc)}{text}"
+            for loc, text in winrm_config.problems(name, platform)
+        ]
     if problems:
-        raise ConfigError(
-            "\n".join(
-                f"{_where(path, lines, loc)}{_dotted(loc)}: {message}"
-                for loc, message in problems
-            )
-        )
+        raise ConfigError("\n".join(problems))
     return matrix
 
 
-# --- YAML with line numbers -------------------------------------------------------
-
-Loc = tuple[str | int, ...]
-
-
-def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
-    """YAML to data plus the line of every key and item; duplicate keys are errors."""
-    loader = None
-    try:
-        loader = yaml.SafeLoader(text)
-        node = loader.get_single_node()
-    except yaml.YAMLError as error:
-        raise ConfigError(
-            f"{path}:{_error_line(error, text)}: YAML syntax error: "
-            f"{_yaml_problem(error)}"
-        ) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    lines: dict[Loc, int] = {}
-    if node is None:
-        return None, lines
-    return _build(path, loader, node, (), lines), lines
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    """PyYAML's problem in one line (its own text spans several)."""
-    if isinstance(error, yaml.reader.ReaderError):
-        return f"character {chr(error.character)!r} is not allowed ({error.reason})"
-    return (getattr(error, "problem", None) or str(error)).splitlines()[0]
-
-
-def _error_line(error: yaml.YAMLError, text: str) -> int:
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    if mark is not None:
-        return mark.line + 1
-    position = getattr(error, "position", None)  # reader errors: a character offset
-    return text[: position or 0].count("\n") + 1
-
-
-def _build(
-    path: Path,
-    loader: yaml.SafeLoader,
-    node: yaml.Node,
-    loc: Loc,
-    lines: dict[Loc, int],
-) -> Any:
-    lines[loc] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int)):
-                raise ConfigError(
-                    f"{path}:{key_node.start_mark.line + 1}: "
-                    f"{_dotted(loc) or 'top level'}: keys must be text"
-                )
-            if key in result:
-                raise ConfigError(
-                    f"{path}:{key_node.start_mark.line + 1}: "
-                    f"{_dotted(loc + (key,))}: duplicate key {key!r}"
-                )
-            result[key] = _build(path, loader, value_node, loc + (key,), lines)
-            lines[loc + (key,)] = key_node.start_mark.line + 1
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _build(path, loader, item, loc + (i,), lines)
-            for i, item in enumerate(node.value)
-        ]
-    try:
-        return loader.construct_object(node, deep=True)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}:{lines[loc]}: {_dotted(loc)}: {error}") from None
-
-
-# --- error messages ----------------------------------------------------------------
-
-
-def _dotted(loc: Iterable[str | int]) -> str:
-    text = ""
-    for part in loc:
-        text += (
-            f"[{part}]"
-            if isinstance(part, int)
-            else (f".{part}" if text else str(part))
-        )
-    return text
-
-
-def _where(path: Path, lines: dict[Loc, int], loc: Loc) -> str:
-    while loc and loc not in lines:
-        loc = loc[:-1]
-    return f"{path}:{lines.get(loc, 1)}: "
-
-
-def _check_options(path: Path, m: Matrix, lines: dict[Loc, int]) -> None:
+def _check_options(path: Path, m: Matrix, lines: source.Lines) -> None:
     """Each engine's options against the options of its kind."""
     messages = []
     for name, engine in m.engines.items():
@@ -268,113 +188,82 @@ def _check_options(path: Path, m: Matrix, lines: dict[Loc, int]) -> None:
             model.model_validate(engine.options)
         except pydantic.ValidationError as error:
             prefix: Loc = ("engines", name, "options")
-            messages.append(_explain(path, error, lines, prefix, model))
+            messages.append(source.explain(path, error, lines, model, prefix))
     if messages:
         raise ConfigError("\n".join(messages))
 
 
-def _explain(
-    path: Path,
-    error: pydantic.ValidationError,
-    lines: dict[Loc, int],
-    prefix: Loc = (),
-    root: type[pydantic.BaseModel] | None = None,
-) -> str:
-    """pydantic's errors as 'file:line: key: what is wrong; allowed ...' lines;
-    `prefix` and `root` place a model validated on its own (engine options)."""
-    root = root or Matrix
-    messages = []
-    for item in error.errors():
-        local = tuple(p for p in item["loc"] if not _is_pydantic_tag(p))
-        loc = prefix + local
-        message = item["msg"]
-        if item["type"] == "extra_forbidden":
-            allowed = ", ".join(_fields(_model_at(local[:-1], root)))
-            message = f"unknown key {loc[-1]!r}; allowed keys: {allowed}"
-        elif item["type"] == "missing":
-            message = f"required key {loc[-1]!r} is missing"
-        elif item["type"] == "string_pattern_mismatch":
-            message = f"{item['input']!r} is not a valid name ({NAME_RULE})"
-        else:
-            message = _plain(item, _model_at(local, root)) or message
-        messages.append(
-            f"{_where(path, lines, loc)}{_dotted(loc) or 'top level'}: {message}"
+def _placement(
+    name: str, engine: Engine, platforms: dict[str, Platform]
+) -> list[tuple[Loc, str]]:
+    """An engine on platforms of the wrong os, and options that name platforms the
+    engine does not run on (or leave out one it does)."""
+    needed = engine_options.OS_OF_KIND[engine.kind]
+    fitting = ", ".join(sorted(p for p, c in platforms.items() if c.os == needed))
+    problems: list[tuple[Loc, str]] = []
+    for i, platform in enumerate(engine.platforms):
+        config = platforms.get(platform)
+        if config is not None and config.os != needed:
+            problems.append(
+                (
+                    ("engines", name, "platforms", i),
+                    f"{platform} has os: {config.os}, but a {engine.kind} engine "
+                    f"runs on os: {needed} platforms; allowed values: "
+                    f"{fitting or f'none (no platform has os: {needed})'}",
+                )
+            )
+    own = [p for p in engine.platforms if p in platforms and platforms[p].os == needed]
+    for loc, message in engine_options.placement_problems(
+        engine.kind, engine.options, own
+    ):
+        problems.append((("engines", name, "options", *loc), message))
+    return problems
+
+
+def _trust_files(path: Path, m: Matrix) -> tuple[Matrix, list[tuple[Loc, str]]]:
+    """Every ca_trust_path (a platform's `winrm`, an inventory host's `options`)
+    made absolute against the matrix file's folder, where the run finds it whatever
+    its working directory; one that names no file is a problem."""
+    folder = path.absolute().parent
+    problems: list[tuple[Loc, str]] = []
+    platforms = {}
+    for name, platform in m.platforms.items():
+        at: Loc = ("platforms", name)
+        winrm = _trust_file(folder, at + ("winrm",), platform.winrm, problems)
+        hosts = []
+        for i, host in enumerate(platform.hosts):
+            if isinstance(host.get("options"), dict):
+                loc = at + ("hosts", i, "options")
+                host = {
+                    **host,
+                    "options": _trust_file(folder, loc, host["options"], problems),
+                }
+            hosts.append(host)
+        platforms[name] = platform.model_copy(update={"winrm": winrm, "hosts": hosts})
+    return m.model_copy(update={"platforms": platforms}), problems
+
+
+def _trust_file(
+    folder: Path, loc: Loc, options: dict[str, Any], problems: list[tuple[Loc, str]]
+) -> dict[str, Any]:
+    value = options.get("ca_trust_path")
+    if value is None:
+        return options
+    loc += ("ca_trust_path",)
+    if not isinstance(value, str) or not value.strip():
+        problems.append((loc, f"must be the path of a CA bundle in PEM; got {value!r}"))
+        return options
+    file = folder / Path(value).expanduser()
+    if not file.exists():
+        problems.append(
+            (
+                loc,
+                f"{value}: no such file{'' if file == Path(value) else f' ({file})'}"
+                "; name the CA bundle (PEM) that signs the hosts' certificates, "
+                "relative to the matrix file's folder",
+            )
         )
-    return "\n".join(messages)
-
-
-# What a value of each kind must be, in the words of a YAML file.
-_KINDS = {
-    "list_type": "a list",
-    "string_type": "text",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "dict_type": "a mapping",
-}
-
-
-def _plain(item: Any, model: type[pydantic.BaseModel] | None) -> str | None:
-    """pydantic's message for a wrong type or value, said with the allowed ones."""
-    kind = item["type"]
-    value = item["input"]
-    given = f"got {value!r}"
-    if isinstance(value, dict | list):
-        given = f"got a {'mapping' if isinstance(value, dict) else 'list'}"
-    if kind == "literal_error":
-        return (
-            f"{given}; allowed values: {item['ctx']['expected'].replace(' or ', ', ')}"
-        )
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        keys = ", ".join(_fields(model))
-        return f"must be a mapping{' with keys: ' + keys if keys else ''}; {given}"
-    if kind in _KINDS:
-        return f"must be {_KINDS[kind]}; {given}"
-    if kind == "too_short" and isinstance(value, list | dict):
-        return f"must hold at least {item['ctx']['min_length']}; got none"
-    if kind == "string_too_short":
-        return f"must be at least {item['ctx']['min_length']} characters long"
-    if kind == "value_error":
-        return str(item["ctx"]["error"])
-    return None
-
-
-def _is_pydantic_tag(part: Any) -> bool:
-    # Keys of dict fields are validated under a synthetic "[key]" location.
-    return part == "[key]"
-
-
-def _fields(model: type[pydantic.BaseModel] | None) -> list[str]:
-    if model is None:
-        return []
-    return [
-        field.alias or name
-        for name, field in model.model_fields.items()
-        if name != "path"
-    ]
-
-
-def _model_at(
-    loc: Loc, root: type[pydantic.BaseModel]
-) -> type[pydantic.BaseModel] | None:
-    """The model class that validates the mapping at `loc` (for 'allowed keys')."""
-    current: Any = root
-    for part in loc:
-        if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
-            field = current.model_fields.get(str(part))
-            if field is None:
-                return None
-            current = field.annotation
-        else:
-            args = [a for a in typing.get_args(current) if a is not type(None)]
-            current = args[-1] if args else None
-        while typing.get_origin(current) in (Union, types.UnionType):
-            current = [a for a in typing.get_args(current) if a is not type(None)][0]
-    if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
-        return current
-    return None
+    return {**options, "ca_trust_path": str(file)}
 
 
 def _check_references(m: Matrix) -> list[tuple[Loc, str]]:
@@ -392,6 +281,17 @@ def _check_references(m: Matrix) -> list[tuple[Loc, str]]:
             need(("engines", name, "platforms", i), platform, m.platforms, "platform")
     for name, platform in m.platforms.items():
         need(("platforms", name, "client"), platform.client, m.platforms, "platform")
+        targets = TARGETS[platform.os]
+        if platform.target not in targets:
+            problems.append(
+                (
+                    ("platforms", name, "target"),
+                    f"got {platform.target!r}, but os: {platform.os} platforms "
+                    f"come from another target; allowed values: {', '.join(targets)}",
+                )
+            )
+    for name, engine in m.engines.items():
+        problems.extend(_placement(name, engine, m.platforms))
     for i, service in enumerate(m.services):
         need(("services", i), service, catalogue.CATALOGUE, "service")
     if len(set(m.services)) != len(m.services):

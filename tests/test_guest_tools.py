@@ -452,6 +452,31 @@ def test_help_lists_every_command(prefix: Prefix) -> None:
     assert {"info", "scm", "reg", "obj", "sleep", "crash"} <= names
 
 
+def test_help_names_every_subcommand_and_registry_root(prefix: Prefix) -> None:
+    """`help` is written by hand in commands.def; each family's usage and the
+    registry's root check come from the code that runs, so they must agree."""
+    _, answer = prefix.probe("help")
+    helps = {c["name"]: c["help"] for c in answer["commands"]}
+    missing = []
+    for family in sorted(set(helps) - {"info", "sleep", "crash", "help"}):
+        code, usage = prefix.probe(family)  # no subcommand: the family's usage
+        message = usage["error"]["message"]
+        assert code != 0 and message.startswith(f"usage: {family} "), usage
+        parts = message[len(f"usage: {family} ") :].split(" | ")
+        names = [re.escape(part.split()[0].rstrip(":")) for part in parts]
+        missing += [
+            f"{family} {n}" for n in names if not re.search(rf"\b{n}\b", helps[family])
+        ]
+    _, refused = prefix.probe("reg", "get", "HKXX\\Software", "v")
+    roots = refused["error"]["message"].split("one of ")[1].split(", ")
+    missing += [
+        f"reg root {r}" for r in roots if not re.search(rf"\b{r}\b", helps["reg"])
+    ]
+
+    assert len(roots) == 4, refused
+    assert missing == []
+
+
 def test_every_answer_is_one_utf8_line(prefix: Prefix) -> None:
     done = prefix.run_probe("scm", "query", NON_ASCII + "-missing")
 

@@ -164,6 +164,42 @@ def test_known_issue_is_found_for_its_cell(tmp_path):
             "  - {engine: command, platform: wine-8}",
             ":11: exclude[0]: matches no cell of the matrix",
         ),
+        (
+            "command: {kind: command,platforms: [win2022]",
+            "command: {kind: command,platforms: [wine-8]",
+            ":8: engines.command.platforms[0]: wine-8 has os: wine, but a command "
+            "engine runs on os: windows platforms; allowed values: win2022",
+        ),
+        (
+            "wine: {kind: wine, platforms: [wine-8]}",
+            "wine: {kind: wine, platforms: [wine-8, win2022]}",
+            ":6: engines.wine.platforms[1]: win2022 has os: windows, but a wine "
+            "engine runs on os: wine platforms; allowed values: wine-8",
+        ),
+        (
+            "target: local, os: wine, default: true",
+            "target: vagrant, os: wine, default: true",
+            ":3: platforms.wine-8.target: got 'vagrant', but os: wine platforms "
+            "come from another target; allowed values: local",
+        ),
+        (
+            "options: {create: c,exec: e,destroy: d}",
+            "options: {create: 'c {containr}',exec: e,destroy: d}",
+            ":8: engines.command.options.create: unknown placeholder {containr}; "
+            "known: {container}, {name}, {label}",
+        ),
+        (
+            "options: {create: c,exec: e,destroy: d}",
+            "options: {create: c,exec: 'e {argv',destroy: d}",
+            ":8: engines.command.options.exec: expected '}' before end of string "
+            "(write {{ and }} for braces)",
+        ),
+        (
+            "command: {kind: command,",
+            "command: {kind: command,install: 'i {artifakt}',",
+            ":8: engines.command.install: unknown placeholder {artifakt}; "
+            "known: {artifact}",
+        ),
         ("services: [ordinary]", "checks: []\nservices: [ordinary]", "checks: "),
         ("services: [ordinary]\n", "", "services: required key 'services' is missing"),
     ],
@@ -174,6 +210,185 @@ def test_errors_name_file_line_key_and_allowed_values(tmp_path, old, new, expect
     message = error_of(tmp_path, GOOD.replace(old, new, 1))
     assert str(tmp_path / "matrix.yaml") in message
     assert expected in message
+
+
+DOCKER = """\
+version: 1
+platforms:
+  win2022: {target: vagrant, os: windows, box: some/box}
+  win2019: {target: vagrant, os: windows, box: some/box}
+engines:
+  docker:
+    kind: windows-containers
+    platforms: [win2022]
+    options:
+      network: transparent
+      images: {win2022: servercore:ltsc2022}
+      addresses: {win2022: 192.168.56.120-192.168.56.129}
+services: [ordinary]
+"""
+
+
+def test_windows_containers_options_load_as_written(tmp_path):
+    engine = matrix.load(write(tmp_path, DOCKER)).engines["docker"]
+    assert engine.options["addresses"] == {"win2022": "192.168.56.120-192.168.56.129"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "192.168.56.120-192.168.56.129",
+            "banana",
+            ":12: engines.docker.options.addresses.win2022: 'banana' is not a range "
+            "FIRST-LAST of IP addresses (e.g. 192.168.56.120-192.168.56.129)",
+        ),
+        (
+            "192.168.56.120-192.168.56.129",
+            "192.168.56.129-192.168.56.120",
+            ":12: engines.docker.options.addresses.win2022: '192.168.56.129-"
+            "192.168.56.120' is not a range FIRST-LAST of one IP version, FIRST "
+            "not after LAST",
+        ),
+        (
+            "images: {win2022: servercore:ltsc2022}",
+            "images: {win2022: servercore:ltsc2022, win2019: servercore:ltsc2019}",
+            ":11: engines.docker.options.images.win2019: names platform 'win2019', "
+            "which is not in the engine's platforms; allowed values: win2022",
+        ),
+        (
+            "addresses: {win2022",
+            "addresses: {win2019: 192.168.56.110-192.168.56.119, win2022",
+            ":12: engines.docker.options.addresses.win2019: names platform 'win2019'",
+        ),
+        (
+            "      addresses: {win2022: 192.168.56.120-192.168.56.129}\n",
+            "",
+            ":9: engines.docker.options.addresses: network: transparent needs the "
+            "containers' lab addresses of win2022",
+        ),
+        (
+            "images: {win2022: servercore:ltsc2022}",
+            "images: {}",
+            ":11: engines.docker.options.images: no image for win2022",
+        ),
+    ],
+)
+@pytest.mark.bad_input
+def test_windows_containers_options_name_their_platforms(tmp_path, old, new, expected):
+    assert old in DOCKER
+    message = error_of(tmp_path, DOCKER.replace(old, new, 1))
+    assert expected in message
+
+
+INVENTORY = """\
+version: 1
+platforms:
+  lab:
+    target: inventory
+    os: windows
+    winrm: {ca_trust_path: certs/lab.pem}
+    hosts:
+      - {address: 192.0.2.10, options: {ca_trust_path: HOST}}
+engines:
+  sb: {kind: sandboxie, platforms: [lab]}
+services: [ordinary]
+"""
+
+
+@pytest.mark.bad_input
+def test_a_trust_file_that_does_not_exist_is_named(tmp_path):
+    message = error_of(tmp_path, INVENTORY.replace("HOST", "/nowhere/ca.pem"))
+    missing = tmp_path / "certs" / "lab.pem"
+    assert (
+        f":6: platforms.lab.winrm.ca_trust_path: certs/lab.pem: no such file "
+        f"({missing})" in message
+    )
+    assert (
+        ":8: platforms.lab.hosts[0].options.ca_trust_path: /nowhere/ca.pem: "
+        "no such file;" in message
+    )
+
+
+def test_trust_files_are_found_beside_the_matrix_file(tmp_path, monkeypatch):
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "lab.pem").write_text("PEM\n")
+    path = write(tmp_path, INVENTORY.replace("HOST", "certs/lab.pem"))
+    monkeypatch.chdir("/")
+    lab = matrix.load(path).platforms["lab"]
+    expected = str(tmp_path / "certs" / "lab.pem")
+    assert lab.winrm["ca_trust_path"] == expected
+    assert lab.hosts[0]["options"]["ca_trust_path"] == expected
+
+
+HOSTS = """\
+version: 1
+platforms:
+  lab:
+    target: inventory
+    os: windows
+    hosts:
+      - {address: 192.0.2.10}
+  vm: {target: vagrant, os: windows, box: some/box}
+engines:
+  sb: {kind: sandboxie, platforms: [lab, vm]}
+services: [ordinary]
+"""
+HOST = "{address: 192.0.2.10}"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            HOST,
+            "{address: 192.0.2.10, port: abc}",
+            ":7: platforms.lab.hosts[0].port: 'abc'; allowed values: 1 to 65535",
+        ),
+        (
+            HOST,
+            "{address: 192.0.2.10, colour: red}",
+            ":7: platforms.lab.hosts[0]: unknown key 'colour'; allowed keys: name, ",
+        ),
+        (
+            HOST,
+            "{address: 192.0.2.10, password: hunter2}",
+            ":7: platforms.lab.hosts[0].password: credentials never go in matrix.yaml",
+        ),
+        (
+            f"    hosts:\n      - {HOST}\n",
+            "    hosts: []\n",
+            ":6: platforms.lab.hosts: lists at least one host",
+        ),
+        (
+            HOST,
+            "{address: 192.0.2.10, options: {auth: basic}}",
+            ":7: platforms.lab.hosts[0].auth: 'basic' cannot encrypt messages, which "
+            "plain HTTP needs; allowed values over http: ntlm, kerberos, credssp",
+        ),
+        (
+            HOST,
+            "{address: 192.0.2.10, scheme: ftp}",
+            ":7: platforms.lab.hosts[0]: scheme 'ftp' is not http or https",
+        ),
+        (
+            "box: some/box}",
+            "box: some/box, winrm: {reboot_grace: soon}}",
+            ":8: platforms.vm.winrm.reboot_grace: 'soon': could not convert",
+        ),
+        (
+            "box: some/box}",
+            "box: some/box, winrm: {operation_timeout: .inf}}",
+            ":8: platforms.vm.winrm.operation_timeout: inf: cannot convert",
+        ),
+    ],
+)
+@pytest.mark.bad_input
+def test_hosts_and_winrm_options_are_checked_at_load(tmp_path, old, new, expected):
+    assert old in HOSTS
+    message = error_of(tmp_path, HOSTS.replace(old, new, 1))
+    assert expected in message
+    assert "hunter2" not in message
 
 
 def test_a_file_that_is_not_a_mapping(tmp_path):

@@ -16,7 +16,7 @@ MATRIX = """\
 version: 1
 platforms:
   wine-8: {target: local, os: wine, default: true}
-  win2022: {target: vagrant, os: windows}
+  win2022: {target: local, os: wine}
 engines:
   wine: {kind: wine, platforms: [wine-8]}
   other: {kind: wine, platforms: [wine-8, win2022]}

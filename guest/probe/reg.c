@@ -1,4 +1,4 @@
-/* `reg set|get|delete`: REG_SZ values under HKLM/HKCU as isolation markers. */
+/* `reg set|get|delete`: REG_SZ values under HKLM, HKCU, HKU or HKCR as isolation markers. */
 #include <stdlib.h>
 #include <string.h>
 #include "args.h"

@@ -130,15 +130,11 @@ class DockerNetwork:
 
 
 def _addresses(value: Any, where: str) -> list[str]:
-    """FIRST-LAST or a list of addresses, validated."""
+    """FIRST-LAST or a list of addresses, validated (the matrix checks ranges when
+    it is loaded; this check stays for configurations made elsewhere)."""
     try:
         if isinstance(value, list):
             return [str(ipaddress.ip_address(str(a))) for a in value]
-        first, _, last = str(value).partition("-")
-        start, end = ipaddress.ip_address(first), ipaddress.ip_address(last or first)
+        return engine_options.address_range(str(value))
     except ValueError as error:
         raise ConfigError(f"{where}: {error}") from None
-    size = int(end) - int(start) + 1
-    if start.version != end.version or not 0 < size <= 1024:
-        raise ConfigError(f"{where}: {value!r} is not a range FIRST-LAST")
-    return [str(start + i) for i in range(size)]

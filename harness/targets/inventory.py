@@ -9,12 +9,8 @@
           - {name: lab2, address: 192.0.2.11, options: {validate: false}}
 
 Credentials never come from matrix.yaml (a password key there is a configuration
-error): they come from the environment, per platform first, then for all platforms,
-then from a file named by HARNESS_WINRM_CREDENTIALS holding the same names as
-``NAME=value`` lines:
-
-    HARNESS_WINRM_USER_WIN2022_LAB / HARNESS_WINRM_PASSWORD_WIN2022_LAB
-    HARNESS_WINRM_USER / HARNESS_WINRM_PASSWORD
+error): they come from the environment or a file it names (harness/secrets.py, whose
+`preflight` checks them before a run starts).
 
 With several hosts, pytest-xdist worker N uses host N modulo their number, so that
 workers of one platform do not share a machine.  Inventory hosts cannot be reverted:
@@ -23,35 +19,18 @@ a known limit, the suites of a run share each host's state (logged once).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
-import re
-import stat
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
 from harness import matrix
 from harness.errors import ConfigError, TransportError
 from harness.run import Run
-from harness.secrets import Secret
+from harness.secrets import credentials
 from harness.targets import Host
+from harness.targets.winrm_config import HostEntry, host_entry
 from harness.transports.winrm import WinRMTransport
 
 log = logging.getLogger(__name__)
-HOST_KEYS = ("name", "address", "port", "scheme", "transport", "options")
-SECRET_KEYS = re.compile(r"pass|secret|credential|token|key", re.I)
-FILE_VARIABLE = "HARNESS_WINRM_CREDENTIALS"
-
-
-@dataclasses.dataclass(frozen=True)
-class HostEntry:
-    name: str
-    address: str
-    port: int | None
-    scheme: str
-    options: dict[str, Any]
 
 
 class InventoryTarget:
@@ -145,83 +124,3 @@ class InventoryTarget:
             options={**self.platform.winrm, **entry.options},
             where=f"matrix.yaml: platforms.{self.name}.hosts[{entry.name}]",
         )
-
-
-def host_entry(where: str, index: int, raw: dict[str, Any]) -> HostEntry:
-    """One validated `hosts` item; ConfigError names the key and what is allowed."""
-    at = f"{where}[{index}]"
-    if not isinstance(raw.get("options") or {}, dict):
-        raise ConfigError(f"{at}.options: a mapping of WinRM options is expected")
-    options = raw.get("options") or {}
-    for key in [*raw, *options]:
-        if SECRET_KEYS.search(str(key)):
-            raise ConfigError(
-                f"{at}.{key}: credentials never go in matrix.yaml; set "
-                "HARNESS_WINRM_USER and HARNESS_WINRM_PASSWORD (or a "
-                f"file named by {FILE_VARIABLE})"
-            )
-        if key not in HOST_KEYS and key not in options:
-            raise ConfigError(
-                f"{at}: unknown key {key!r}; allowed keys: {', '.join(HOST_KEYS)}"
-            )
-    if not raw.get("address"):
-        raise ConfigError(f"{at}: required key 'address' is missing")
-    if raw.get("transport", "winrm") != "winrm":
-        raise ConfigError(
-            f"{at}.transport: {raw['transport']!r}; allowed values: winrm"
-        )
-    return HostEntry(
-        name=str(raw.get("name") or raw["address"]),
-        address=str(raw["address"]),
-        port=int(raw["port"]) if raw.get("port") else None,
-        scheme=str(raw.get("scheme", "http")),
-        options=dict(raw.get("options", {})),
-    )
-
-
-def credentials(platform_name: str) -> tuple[str, Secret]:
-    """User and password for a platform's hosts, from the environment or its file."""
-    suffix = re.sub(r"[^A-Za-z0-9]", "_", platform_name).upper()
-    sources: list[Mapping[str, str]] = [os.environ, _credentials_file()]
-    user = _lookup(sources, [f"HARNESS_WINRM_USER_{suffix}", "HARNESS_WINRM_USER"])
-    password = _lookup(
-        sources, [f"HARNESS_WINRM_PASSWORD_{suffix}", "HARNESS_WINRM_PASSWORD"]
-    )
-    if user is None or password is None:
-        raise ConfigError(
-            f"no WinRM credentials for {platform_name}: set HARNESS_WINRM_USER and "
-            f"HARNESS_WINRM_PASSWORD (or HARNESS_WINRM_USER_{suffix} and "
-            f"HARNESS_WINRM_PASSWORD_{suffix}), or name a file of such lines in "
-            f"{FILE_VARIABLE}"
-        )
-    return user, Secret(password)
-
-
-def _lookup(sources: list[Mapping[str, str]], names: list[str]) -> str | None:
-    for name in names:  # a platform's own name wins over the general one
-        for source in sources:
-            if source.get(name):
-                return source[name]
-    return None
-
-
-def _credentials_file() -> dict[str, str]:
-    name = os.environ.get(FILE_VARIABLE)
-    if not name:
-        return {}
-    path = Path(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-        mode = path.stat().st_mode
-    except OSError as error:
-        raise ConfigError(
-            f"{FILE_VARIABLE}={name}: cannot read: {error.strerror}"
-        ) from error
-    if mode & (stat.S_IRGRP | stat.S_IROTH):
-        log.warning("%s is readable by other users; chmod 600 it", name)
-    values = {}
-    for line in text.splitlines():
-        key, sep, value = line.strip().partition("=")
-        if sep and not key.startswith("#"):
-            values[key.strip()] = value.strip()
-    return values

@@ -16,6 +16,9 @@ What it takes care of, and why:
 * Exit codes are kept on both paths (`run` through cmd.exe, `powershell` through a
   wrapper), and scripts too long for a command line are uploaded and run from a file.
 * A quiet command keeps being polled; a command past its timeout is terminated.
+* The first contact of a host waits connect_timeout for a TCP connection to the
+  WinRM port, then fails naming the address and port; the longer waits
+  (boot_timeout, reboot_grace) are for a host that answered once.
 * The first command of a session gets one warm-up retry (freshly booted hosts often
   fail it); a broken connection is re-established, a reboot is recognised by a new
   boot time, "RPC server unavailable" is retried for a grace period.
@@ -64,6 +67,7 @@ from harness.transports.winrm_session import (
     Refused,
     RemoteFault,
     WinRMSession,
+    reach,
 )
 
 log = logging.getLogger(__name__)
@@ -89,9 +93,10 @@ class WinRMTransport:
         self.options = WinRMOptions.from_mapping(
             options, scheme=scheme, where=where or f"WinRM options of {name}"
         )
-        port = port or (5986 if scheme == "https" else 5985)
+        self.port = port or (5986 if scheme == "https" else 5985)
         host = f"[{address}]" if ":" in address else address
-        self.endpoint = f"{scheme}://{host}:{port}/wsman"
+        self.endpoint = f"{scheme}://{host}:{self.port}/wsman"
+        self._reached = False  # a connection to the host opened once
         self._user = user
         self._password = password if isinstance(password, Secret) else Secret(password)
         self._session: WinRMSession | None = None
@@ -319,6 +324,9 @@ class WinRMTransport:
             raise NotStarted(error) from error
 
     def _connect(self) -> WinRMSession:
+        if not self._reached:
+            reach(self.name, self.address, self.port, self.options)
+            self._reached = True
         if self._session is None:
             if self.endpoint.startswith("https") and not self.options.validate:
                 log.warning(

@@ -36,7 +36,11 @@ class WinRMOptions:
     codepage: int = 65001  # the shell's output code page: UTF-8
     max_envelope: int = 153600  # bytes of one SOAP envelope (MaxEnvelopeSizekb)
     warmup_delay: float = 10.0  # pause before the warm-up retry of a first command
-    reboot_grace: float = 600.0  # how long a rebooting host may refuse us
+    # How long a host never reached may refuse or ignore connections at first
+    # contact; a host that answered once gets boot_timeout, or reboot_grace after
+    # losing its connection (a reboot).
+    connect_timeout: float = 60.0
+    reboot_grace: float = 600.0  # how long a host that answered before may refuse us
     retry_interval: float = 5.0  # pause between tries while waiting for a host
     script_dir: str = "C:\\Windows\\Temp"  # where scripts too long to inline go
 
@@ -47,7 +51,7 @@ class WinRMOptions:
         """Validated options; ConfigError names `where`, the key and what is allowed."""
         options = dict(options or {})
         fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(options) - set(fields))
+        unknown = sorted(set(options) - set(fields), key=str)
         if any(_looks_secret(key) for key in unknown):
             raise ConfigError(
                 f"{where}: credentials never go in the configuration; "
@@ -85,6 +89,11 @@ class WinRMOptions:
                 f"({self.operation_timeout}s), both above zero, or "
                 "every quiet poll ends in a read timeout"
             )
+        if self.connect_timeout <= 0:
+            raise ConfigError(
+                f"{where}.connect_timeout: {self.connect_timeout:g} must be above "
+                "zero (seconds to wait for the first connection)"
+            )
         if self.max_envelope < 16384:
             raise ConfigError(
                 f"{where}.max_envelope: {self.max_envelope} is below "
@@ -110,7 +119,7 @@ def _coerce(where: str, key: str, value: Any, kind: Any) -> Any:
         if text.startswith("float"):
             return float(value)
         return None if value is None else str(value)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise ConfigError(f"{where}.{key}: {value!r}: {error}") from error
 
 

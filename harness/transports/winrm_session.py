@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import socket
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
@@ -55,6 +56,11 @@ class Refused(TransportError):
     """The host refused us for a reason retrying cannot fix."""
 
 
+class Unreachable(Refused):
+    """A host never reached took no connection within connect_timeout: waiting
+    longer (boot_timeout, reboot_grace) is for hosts known to exist."""
+
+
 class CredentialsRejected(Refused):
     """The host refused the user name or password."""
 
@@ -76,6 +82,37 @@ class Output:
     stdout: bytes
     stderr: bytes
     exit_code: int
+
+
+def reach(name: str, address: str, port: int, options: WinRMOptions) -> None:
+    """Return once a TCP connection to the WinRM port opens, trying every
+    retry_interval; Unreachable, naming the address and port, when none opened
+    within connect_timeout.  Used at the first contact of a host, so that an
+    address nobody answers at fails in a minute rather than a boot timeout."""
+    limit = options.connect_timeout
+    deadline = time.monotonic() + limit
+    while True:
+        left = max(deadline - time.monotonic(), 0.05)
+        try:
+            socket.create_connection((address, port), timeout=left).close()
+            return
+        except OSError as error:
+            problem = _no_connection(error)
+        if time.monotonic() + options.retry_interval >= deadline:
+            raise Unreachable(
+                f"{name}: no connection to WinRM at {address}:{port} within "
+                f"{limit:g}s (connect_timeout) of first contact: {problem}"
+            )
+        log.info("%s: %s:%d: %s; trying again", name, address, port, problem)
+        time.sleep(options.retry_interval)
+
+
+def _no_connection(error: OSError) -> str:
+    if isinstance(error, TimeoutError):
+        return "no answer (timed out: a wrong address, or a firewall drops it)"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused (nothing listens on that port)"
+    return f"{type(error).__name__}: {error.strerror or error}"
 
 
 class WinRMSession:

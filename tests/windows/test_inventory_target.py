@@ -7,6 +7,7 @@ import pytest
 
 from harness import matrix
 from harness.errors import ConfigError
+from harness.secrets import preflight
 from harness.targets.inventory import InventoryTarget, credentials
 from tests.windows.conftest import FAST, PASSWORD, USER
 
@@ -28,6 +29,8 @@ def _clean_env(monkeypatch):
         "HARNESS_WINRM_PASSWORD",
         "HARNESS_WINRM_USER_WIN2022_LAB",
         "HARNESS_WINRM_PASSWORD_WIN2022_LAB",
+        "HARNESS_WINRM_USER_WIN11_LAB",
+        "HARNESS_WINRM_PASSWORD_WIN11_LAB",
         "HARNESS_WINRM_CREDENTIALS",
         "PYTEST_XDIST_WORKER",
     ):
@@ -81,6 +84,72 @@ def test_credentials_from_a_file_named_by_a_variable(tmp_path, monkeypatch, capl
 def test_missing_credentials_say_which_variables_to_set():
     with pytest.raises(ConfigError, match="HARNESS_WINRM_PASSWORD_WIN2022_LAB"):
         credentials("win2022-lab")
+
+
+@pytest.mark.parametrize("variable", ["HARNESS_WINRM_PASSWORD", "HARNESS_WINRM_USER"])
+def test_an_empty_user_or_password_is_refused(monkeypatch, variable):
+    monkeypatch.setenv("HARNESS_WINRM_USER", USER)
+    monkeypatch.setenv("HARNESS_WINRM_PASSWORD", PASSWORD)
+    monkeypatch.setenv(variable, "")
+    with pytest.raises(ConfigError, match=f"{variable} is set but empty"):
+        credentials("win2022-lab")
+
+
+def test_an_empty_password_in_the_file_is_refused_naming_the_file(
+    tmp_path, monkeypatch
+):
+    secrets_file = tmp_path / "winrm.env"
+    secrets_file.write_text("HARNESS_WINRM_USER=u\nHARNESS_WINRM_PASSWORD=\n")
+    monkeypatch.setenv("HARNESS_WINRM_CREDENTIALS", str(secrets_file))
+    with pytest.raises(ConfigError, match=f"set but empty .in .*={secrets_file}"):
+        credentials("win2022-lab")
+
+
+LAB = """\
+version: 1
+platforms:
+  win2022-lab:
+    target: inventory
+    os: windows
+    client: win11-lab
+    hosts: [{address: 192.0.2.10}]
+  win11-lab: {target: inventory, os: windows, hosts: [{address: 192.0.2.11}]}
+  win2019: {target: vagrant, os: windows, box: some/box}
+engines:
+  sb: {kind: sandboxie, platforms: [win2022-lab, win2019]}
+services: [ordinary]
+"""
+
+
+@pytest.fixture
+def lab(tmp_path) -> matrix.Matrix:
+    path = tmp_path / "matrix.yaml"
+    path.write_text(LAB)
+    return matrix.load(path)
+
+
+def test_preflight_names_every_selected_platform_without_credentials(lab):
+    with pytest.raises(ConfigError) as caught:
+        preflight(lab.platforms, ["win2022-lab", "win2019"])
+    lines = str(caught.value).splitlines()
+    # the client machine the platform names is checked too; Vagrant brings its own
+    assert [line.split(":")[0] for line in lines] == [
+        "no WinRM credentials for win11-lab",
+        "no WinRM credentials for win2022-lab",
+    ]
+    assert "HARNESS_WINRM_PASSWORD_WIN2022_LAB" in lines[1]
+
+
+def test_preflight_passes_with_credentials_and_for_vagrant_platforms(lab, monkeypatch):
+    preflight(lab.platforms, ["win2019"])
+    monkeypatch.setenv("HARNESS_WINRM_USER_WIN2022_LAB", USER)
+    monkeypatch.setenv("HARNESS_WINRM_PASSWORD_WIN2022_LAB", PASSWORD)
+    with pytest.raises(ConfigError, match="for win11-lab") as caught:
+        preflight(lab.platforms, ["win2022-lab"])
+    assert "win2022-lab" not in str(caught.value)
+    monkeypatch.setenv("HARNESS_WINRM_USER", USER)
+    monkeypatch.setenv("HARNESS_WINRM_PASSWORD", PASSWORD)
+    preflight(lab.platforms, ["win2022-lab", "win2019"])
 
 
 @pytest.mark.parametrize("key", ["password", "Pass", "winrm_secret"])

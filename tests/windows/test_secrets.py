@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import pickle
 
+import pytest
+
 from harness.secrets import MASK, Secret, mask
 
 
@@ -43,3 +45,34 @@ def test_mask_removes_values_from_library_messages():
     assert mask("login hunter2 failed", [Secret("hunter2"), None]) == (
         f"login {MASK} failed"
     )
+
+
+# What requests says when a host does not answer: a short password must not
+# garble it, a long one is masked wherever it occurs.
+REFUSED = (
+    "HTTPConnectionPool(host='192.0.2.10', port=5986): Max retries exceeded "
+    "with url: /wsman"
+)
+
+
+@pytest.mark.parametrize(
+    ("secret", "text", "masked"),
+    [
+        ("p", REFUSED, REFUSED),
+        ("5986", REFUSED, REFUSED.replace("5986", MASK)),
+        ("p", "login p failed", f"login {MASK} failed"),
+        ("p", "user:p@host", f"user:{MASK}@host"),
+        ("pa$", "pa$s pa$ x", f"pa$s {MASK} x"),
+        ("hunter2", "hunter22 hunter2", f"hunter22 {MASK}"),
+        ("hunter22", "xhunter22x hunter22", f"x{MASK}x {MASK}"),
+        ("Fake-Pa55&word", "a=Fake-Pa55&words", f"a={MASK}s"),
+    ],
+)
+def test_short_secrets_are_masked_as_whole_words_long_ones_anywhere(
+    secret, text, masked
+):
+    assert mask(text, [Secret(secret)]) == masked
+
+
+def test_an_empty_secret_masks_nothing():
+    assert mask(REFUSED, [Secret(""), None]) == REFUSED
