@@ -33,6 +33,7 @@ from harness.errors import ConfigError, ExitCode, HarnessError, exit_code_for
 from harness.helptext import terminal_help
 from harness.run import new_run_id
 from harness.runner import exit_code, record_exit_code, run_pytest
+from harness.secrets import preflight
 from harness.watch import LOG_FILE_FORMAT, Forwarder, say
 
 app = typer.Typer(
@@ -238,6 +239,8 @@ def run(
         raise typer.Exit(int(ExitCode.NO_CELLS))
     try:
         settings.check_environment()
+        # credentials of the inventory hosts the run will reach, before any cell
+        preflight(m.platforms, {cell.platform for cell in cells})
     except ConfigError as error:
         raise _fail(error) from None
     run_id = new_run_id()

@@ -423,3 +423,25 @@ def test_the_ordinary_service_on_local_wine_end_to_end(tmp_path, private_state):
     logged = (run_dir / "harness.log").read_text()
     assert re.search(r"INFO harness\.transports: c1: probe scm query HarnessDup "
                      r"-> exit 0 in \d+\.\d{3}s", logged), logged[-2000:]  # fmt: skip
+
+
+@pytest.mark.bad_input
+def test_missing_credentials_stop_a_run_before_it_starts(project):
+    lab = (
+        "  lab:\n    target: inventory\n    os: windows\n"
+        "    hosts: [{address: 127.0.0.1}]\n"
+    )
+    text = MATRIX.replace("engines:\n", lab + "engines:\n").replace(
+        "platforms: [win2022]", "platforms: [win2022, lab]"
+    )
+    (project / "matrix.yaml").write_text(text)
+    write_cases(project, PASSING)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_WINRM")}
+    result = subprocess.run(
+        [*HARNESS, "run", "--matrix", str(project / "matrix.yaml"), "--cases",
+         str(project / "cases"), "--reports", str(project / "reports"),
+         "--platform", "lab", "--no-progress"],
+        capture_output=True, text=True, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "no WinRM credentials for lab: set HARNESS_WINRM_USER" in result.stderr
