@@ -8,8 +8,9 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN_DEBS  := wine wine64 gcc-mingw-w64-x86-64 iproute2 make python3-venv
 TEST_DEBS := chromium ruby
 ARGS      ?=
-# The harness's own tests, and the stateful isolation machine on the live engines.
-TESTS     ?= tests cases/test_isolation_state.py
+# The harness's own tests, the examples in its docstrings, and the stateful
+# isolation machine on the live engines.
+TESTS     ?= tests harness cases/test_isolation_state.py
 
 .PHONY: run test setup guest lint bench clean debs-run debs-test
 
@@ -17,7 +18,7 @@ run: setup guest
 	$(VENV)/bin/harness run $(ARGS)
 
 test: setup debs-test guest
-	$(PY) -m pytest $(TESTS) $(ARGS)
+	$(PY) -m pytest --doctest-modules $(TESTS) $(ARGS)
 
 setup: debs-run $(VENV)/.installed
 

@@ -7,7 +7,7 @@ key and the allowed values:
         allowed values: wine-8, win2022
 
     >>> m = load(Path("matrix.yaml"))
-    >>> [c.id for c in select(m, services=["ordinary"])][:1]
+    >>> [c.id for c in select(m, Filters(services=["ordinary"]))][:1]
     ['wine-8/wine/ordinary/starts']
 """
 

@@ -9,6 +9,7 @@ from ``file://`` and never asks another host for anything.
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -38,6 +39,7 @@ def environment() -> jinja2.Environment:
     env.filters["duration"] = format_duration
     env.filters["attachment_href"] = attachment_href
     env.filters["shown"] = shown
+    env.filters["run_time"] = run_time
     env.filters["without_xfail"] = without_xfail
     env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     return env
@@ -64,6 +66,25 @@ def format_duration(milliseconds: int | None) -> str:
 def shown(name: str) -> str:
     """A name as people read it: the empty string is shown as ``""``."""
     return name if name else '""'
+
+
+_RUN_ID = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)\d\dZ-[0-9a-f]{6}")
+
+
+def run_time(run_id: str) -> str:
+    """A harness run id as the time it started, short enough for a grid square
+    (the full id goes in a tooltip); any other id is shown as it is.
+
+    >>> run_time("20261204T012930Z-7b934d")
+    '2026-12-04 01:29'
+    >>> run_time("nightly-42")
+    'nightly-42'
+    """
+    found = _RUN_ID.fullmatch(run_id)
+    if not found:
+        return run_id
+    year, month, day, hour, minute = found.groups()
+    return f"{year}-{month}-{day} {hour}:{minute}"
 
 
 def attachment_href(source: str) -> str:

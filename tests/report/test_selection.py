@@ -113,7 +113,7 @@ def test_a_filtered_run_neither_starts_nor_breaks_a_since(
     assert verdicts(last)["schedule"][:2] == ("supported", "full-1")
     assert verdicts(last)["rpcss"][:2] == ("supported", "full-1")
     page = (root / "full-2" / "index.html").read_text(encoding="utf-8")
-    assert 'since <span class="run-id">full-1</span>' in page
+    assert 'since <span class="run-id" title="full-1">full-1</span>' in page
 
 
 def test_a_check_that_vanished_is_not_run_unlike_one_left_out(
