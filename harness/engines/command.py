@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 TEMPLATES = engine_options.TEMPLATES
 
 
-class CommandContainer:
+class CommandContainer(common.GuestTools):
     """A container of a templated engine; commands inside go through `exec`."""
 
     role = "container"
@@ -75,10 +75,10 @@ class CommandContainer:
             **more,
         }
 
-    def guest(
+    def run(
         self,
-        tool: str,
-        *args: str,
+        argv: Sequence[str],
+        *,
         timeout: float = 60.0,
         env: Mapping[str, str] | None = None,
     ) -> CommandResult:
@@ -87,9 +87,6 @@ class CommandContainer:
                 f"{self.engine.name}: the exec template cannot pass "
                 "environment variables"
             )
-        return self.run([f"{common.GUEST_HOME}\\{tool}.exe", *args], timeout=timeout)
-
-    def run(self, argv: Sequence[str], *, timeout: float = 60.0) -> CommandResult:
         return self.engine.template(
             "exec", self.values(argv=list(argv)), timeout=timeout
         )
@@ -109,16 +106,11 @@ class CommandContainer:
         )
 
 
-class CommandEngine:
+class CommandEngine(common.WindowsEngine):
     """The Engine contract, each step a template from the engine's options."""
 
     def __init__(self, host: Host, name: str, config: matrix.Engine, run: Run) -> None:
-        self.host = host
-        self.name = name
-        self.config = config
-        self.run = run
-        self.where = f"matrix.yaml: engines.{name}"
-        self.transport = common.windows_transport(host, name)
+        super().__init__(host, name, config, run)
         self.shell = str(config.options.get("shell", "cmd"))
         if self.shell not in common.SHELLS:
             raise ConfigError(

@@ -48,7 +48,7 @@ param($Path)
 (Get-Item -LiteralPath $Path -ErrorAction Stop).VersionInfo.ProductVersion"""
 
 
-class Sandbox:
+class Sandbox(common.GuestTools):
     """One sandbox; commands run in it through Start.exe, output through its files."""
 
     role = "container"
@@ -65,17 +65,6 @@ class Sandbox:
         """Where a path of drive C: inside the box lives on the host."""
         drive, _, rest = path.replace("/", "\\").partition(":\\")
         return f"{self.root}\\drive\\{drive.upper() or 'C'}\\{rest}"
-
-    def guest(
-        self,
-        tool: str,
-        *args: str,
-        timeout: float = 60.0,
-        env: Mapping[str, str] | None = None,
-    ) -> CommandResult:
-        return self.run(
-            [f"{common.GUEST_HOME}\\{tool}.exe", *args], timeout=timeout, env=env
-        )
 
     def run(
         self,
@@ -124,16 +113,11 @@ class Sandbox:
         self.engine.transport.upload_bytes(data, self.inside(path))
 
 
-class SandboxieEngine:
+class SandboxieEngine(common.WindowsEngine):
     """The Engine contract for Sandboxie-Plus on one host."""
 
     def __init__(self, host: Host, name: str, config: matrix.Engine, run: Run) -> None:
-        self.host = host
-        self.name = name
-        self.config = config
-        self.run = run
-        self.where = f"matrix.yaml: engines.{name}"
-        self.transport = common.windows_transport(host, name)
+        super().__init__(host, name, config, run)
         install_dir = str(config.options.get("install_dir", INSTALL_DIR))
         self.start_exe = f"{install_dir}\\Start.exe"
         self.sbieini = f"{install_dir}\\SbieIni.exe"

@@ -29,6 +29,7 @@ from typing import Any
 from harness import guest, matrix
 from harness.engines import options as engine_options
 from harness.errors import ConfigError, EngineError, GuestError, TransportError
+from harness.run import Run
 from harness.services import Service
 from harness.targets import Host
 from harness.transports import CommandResult
@@ -265,16 +266,17 @@ def new_identity(engine: str, name: str) -> str:
     return f"{engine}:{name}:{secrets.token_hex(4)}"
 
 
-class HostSide:
-    """The host's own instance of every service: guest tools run on the host."""
+class GuestTools:
+    """guest(): run one of the guest tools in GUEST_HOME through the class's run()."""
 
-    def __init__(self, host: Host, engine: str, role: str = "host") -> None:
-        self.host = host
-        self.transport = windows_transport(host, engine)
-        self.name = role
-        self.role = role
-        self.address = host.address
-        self.identity = new_identity(engine, role)
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float = 60.0,
+        env: Mapping[str, str] | None = None,
+    ) -> CommandResult:
+        raise NotImplementedError
 
     def guest(
         self,
@@ -284,6 +286,30 @@ class HostSide:
         env: Mapping[str, str] | None = None,
     ) -> CommandResult:
         return self.run([f"{GUEST_HOME}\\{tool}.exe", *args], timeout=timeout, env=env)
+
+
+class WindowsEngine:
+    """What every engine on a Windows host holds: its host, options, run, transport."""
+
+    def __init__(self, host: Host, name: str, config: matrix.Engine, run: Run) -> None:
+        self.host = host
+        self.name = name
+        self.config = config
+        self.run = run
+        self.where = f"matrix.yaml: engines.{name}"
+        self.transport = windows_transport(host, name)
+
+
+class HostSide(GuestTools):
+    """The host's own instance of every service: guest tools run on the host."""
+
+    def __init__(self, host: Host, engine: str, role: str = "host") -> None:
+        self.host = host
+        self.transport = windows_transport(host, engine)
+        self.name = role
+        self.role = role
+        self.address = host.address
+        self.identity = new_identity(engine, role)
 
     def run(
         self,

@@ -44,7 +44,7 @@ KEEP_ALIVE = ["cmd.exe", "/c", "ping", "-t", "localhost"]
 ADDRESS = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}"
 
 
-class DockerContainer:
+class DockerContainer(common.GuestTools):
     """One Windows container; guest tools run inside through `docker exec`."""
 
     role = "container"
@@ -56,17 +56,6 @@ class DockerContainer:
         self.identity = common.new_identity(engine.name, name)
         self.address: str | None = None
         self.lab_address: str | None = None  # from the transparent network's pool
-
-    def guest(
-        self,
-        tool: str,
-        *args: str,
-        timeout: float = 60.0,
-        env: Mapping[str, str] | None = None,
-    ) -> CommandResult:
-        return self.run(
-            [f"{common.GUEST_HOME}\\{tool}.exe", *args], timeout=timeout, env=env
-        )
 
     def run(
         self,
@@ -94,16 +83,11 @@ class DockerContainer:
         )
 
 
-class WindowsContainersEngine:
+class WindowsContainersEngine(common.WindowsEngine):
     """The Engine contract for docker's Windows containers on one host."""
 
     def __init__(self, host: Host, name: str, config: matrix.Engine, run: Run) -> None:
-        self.host = host
-        self.name = name
-        self.config = config
-        self.run = run
-        self.where = f"matrix.yaml: engines.{name}"
-        self.transport = common.windows_transport(host, name)
+        super().__init__(host, name, config, run)
         options = config.options
         images = options.get("images") or {}
         image = images.get(host.platform) or options.get("image")
