@@ -28,6 +28,7 @@ guest:
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: setup guest
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import allure
@@ -196,7 +197,7 @@ class Lab:
             suite.container, suite.peer = _create(engine, names)
             suite.duplicated = engine.duplicate(suite.container, suite.service) or []
 
-    def close(self, failed: set[str] = frozenset()) -> list[dict[str, Any]]:
+    def close(self, failed: AbstractSet[str] = frozenset()) -> list[dict[str, Any]]:
         """Close every engine and bring every host down; returns engine infos.
 
         `failed` names the platforms with a failed or broken cell: with

@@ -18,7 +18,7 @@ import hashlib
 import ipaddress
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import pydantic
 
@@ -29,6 +29,7 @@ from harness.errors import ConfigError
 from harness.targets import winrm_config
 
 CHECKS = catalogue.CHECKS
+CheckName = Literal["starts", "serves", "isolated"]
 Loc = source.Loc
 Name = pydantic.constr(pattern=r"^[a-z0-9][a-z0-9._-]{0,39}$")
 NAME_RULE = source.NAME_RULE
@@ -95,7 +96,7 @@ class CellPattern(_Strict):
     platform: str | None = None
     engine: str | None = None
     service: str | None = None
-    check: Literal["starts", "serves", "isolated"] | None = None
+    check: CheckName | None = None
     reason: str = ""
 
 
@@ -103,7 +104,7 @@ class KnownIssue(_Strict):
     platform: str
     engine: str
     service: str
-    check: Literal["starts", "serves", "isolated"]
+    check: CheckName
     outcome: Literal["failed", "broken"]
     reason: str = pydantic.Field(min_length=10)
 
@@ -113,8 +114,8 @@ class Matrix(_Strict):
     platforms: dict[Name, Platform]  # type: ignore[valid-type]
     engines: dict[Name, Engine]  # type: ignore[valid-type]
     services: list[str] = pydantic.Field(min_length=1)
-    checks: list[Literal["starts", "serves", "isolated"]] = pydantic.Field(
-        list(CHECKS), min_length=1
+    checks: list[CheckName] = pydantic.Field(
+        [cast(CheckName, check) for check in CHECKS], min_length=1
     )
     exclude: list[CellPattern] = []
     known_issues: list[KnownIssue] = []
@@ -304,16 +305,16 @@ def _check_references(m: Matrix) -> list[tuple[Loc, str]]:
             need(loc + ("service",), item.service, m.services, "service")
     declared: dict[tuple[str, ...], int] = {}
     for i, issue in enumerate(m.known_issues):
-        key = (issue.platform, issue.engine, issue.service, issue.check)
-        if key in declared:
+        cell = (issue.platform, issue.engine, issue.service, issue.check)
+        if cell in declared:
             problems.append(
                 (
                     ("known_issues", i),
-                    f"declares {'/'.join(key)} again (first in "
-                    f"known_issues[{declared[key]}]); one declaration per cell",
+                    f"declares {'/'.join(cell)} again (first in "
+                    f"known_issues[{declared[cell]}]); one declaration per cell",
                 )
             )
-        declared.setdefault(key, i)
+        declared.setdefault(cell, i)
     if not problems:
         everything = expand(m.model_copy(update={"exclude": []}))
         for i, pattern in enumerate(m.exclude):
@@ -327,12 +328,12 @@ def _check_references(m: Matrix) -> list[tuple[Loc, str]]:
                 )
         cells = set(expand(m))
         for i, issue in enumerate(m.known_issues):
-            cell = Cell(issue.platform, issue.engine, issue.service, issue.check)
-            if cell not in cells:
+            named = Cell(issue.platform, issue.engine, issue.service, issue.check)
+            if named not in cells:
                 problems.append(
                     (
                         ("known_issues", i),
-                        f"names no cell of the matrix: {cell.id} is excluded "
+                        f"names no cell of the matrix: {named.id} is excluded "
                         "or its engine does not run on that platform",
                     )
                 )

@@ -94,13 +94,17 @@ def rpc(address: str, uuid: str, port: int | None = None) -> dict[str, Any]:
 
 
 def _map(address: str, uuid: str) -> int:
+    """The TCP port the mapper at `address` gives for `uuid`."""
     from impacket.dcerpc.v5 import epm
     from impacket.uuid import uuidtup_to_bin
 
     binding = epm.hept_map(
         address, uuidtup_to_bin((uuid, "1.0")), protocol="ncacn_ip_tcp"
     )
-    return int(re.search(r"\[(\d+)\]", binding).group(1))
+    found = re.search(r"\[(\d+)\]", binding)
+    if found is None:  # a binding without a port: nothing to call
+        raise OSError(f"the endpoint mapper answered {binding!r}, no TCP port")
+    return int(found.group(1))
 
 
 def _call(address: str, port: int) -> tuple[str, int, int]:

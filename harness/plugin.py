@@ -120,10 +120,10 @@ class HarnessPlugin:
                 self._matrix = matrix.load(path)
                 shard = self.config.getoption("shard")
                 filters = matrix.Filters(
-                    *(
-                        _values(self.config, n)
-                        for n in ("platform", "engine", "service", "check")
-                    ),
+                    platforms=_values(self.config, "platform"),
+                    engines=_values(self.config, "engine"),
+                    services=_values(self.config, "service"),
+                    checks=_values(self.config, "check"),
                     shard=matrix.parse_shard(shard) if shard else None,
                 )
                 self._selected = matrix.select(self._matrix, filters)
@@ -256,7 +256,7 @@ class HarnessPlugin:
             self.xpass.saw(xpass_message(report.longrepr))
         kind = dict(report.user_properties).get("harness_outcome")
         nodeid = _without_group(report.nodeid)
-        if kind:
+        if isinstance(kind, str) and kind:
             previous = self.outcomes.get(nodeid)
             if previous is None or RANK[kind] > RANK[previous["outcome"]]:
                 self.outcomes[nodeid] = {
@@ -487,7 +487,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _plugin(request: pytest.FixtureRequest) -> HarnessPlugin:
-    return request.config.pluginmanager.get_plugin("harness-state")
+    plugin = request.config.pluginmanager.get_plugin("harness-state")
+    if not isinstance(plugin, HarnessPlugin):
+        raise pytest.UsageError("the harness plugin is not registered (-p harness)")
+    return plugin
 
 
 @pytest.fixture(scope="module")

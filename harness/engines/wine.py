@@ -317,6 +317,8 @@ class WineEngine:
             list(pool.map(self.destroy, containers))
 
     def _make(self, name: str, role: str) -> WineContainer:
+        if self.golden is None:
+            raise EngineError(f"{self.name}: prepare() makes the golden prefix first")
         folder = self.state / name
         with self._lock:  # the overlay's absence is said once per engine
             warn, self._copy_warned = not self._copy_warned, True
