@@ -23,28 +23,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     before = benchlib.machine()
-    samples: dict[str, list[float]] = {k: [] for k in VARIANTS}
-    outcomes: dict[str, list[str]] = {k: [] for k in VARIANTS}
-    for number in range(args.repeat):
-        for variant, extra in VARIANTS.items():
-            result = benchlib.harness_run(extra)
-            samples[variant].append(result["wall"])
-            outcomes[variant].append(benchlib.describe(result))
-            print(f"run {number + 1} {variant}: {result['wall']:.1f} s, "
-                  f"{benchlib.describe(result)}")  # fmt: skip
+    samples, outcomes = benchlib.alternate(
+        {k: {"args": extra} for k, extra in VARIANTS.items()}, args.repeat
+    )
     for variant in VARIANTS:
         print(benchlib.show(f"default matrix, {variant}", samples[variant]))
     serial, parallel = (benchlib.stats(samples[k]) for k in VARIANTS)
     speedup = serial["median"] / parallel["median"]
     print(f"speed-up (serial median / -n 2 median): {speedup:.2f}x")
-    # A run with broken cells skipped work: its wall time is not comparable.
-    caveat = (
-        "; broken cells, not comparable"
-        if any("broken" in line for lines in outcomes.values() for line in lines)
-        else ""
-    )
-    if caveat:
-        print("warning: a run had broken cells, so its wall time is not comparable")
+    caveat = benchlib.broken_caveat(outcomes)
     rows = [
         benchlib.row(
             "harness run -n 2 vs serial (default matrix)",

@@ -30,15 +30,10 @@ def main() -> None:
     args = parser.parse_args()
     before = benchlib.machine()
     variants = [(s, r) for s in SERVICES for r in (True, False)]
-    samples: dict[str, list[float]] = {key(*v): [] for v in variants}
-    outcomes: dict[str, list[str]] = {key(*v): [] for v in variants}
-    for number in range(args.runs):
-        for service, report in variants:
-            result = benchlib.harness_run(["--service", service], report=report)
-            samples[key(service, report)].append(result["wall"])
-            outcomes[key(service, report)].append(benchlib.describe(result))
-            print(f"run {number + 1} {key(service, report)}: {result['wall']:.1f} s, "
-                  f"{benchlib.describe(result)}")  # fmt: skip
+    samples, outcomes = benchlib.alternate(
+        {key(*v): {"args": ["--service", v[0]], "report": v[1]} for v in variants},
+        args.runs,
+    )
     rows = []
     for service in SERVICES:
         s, bare = (benchlib.stats(samples[key(service, r)]) for r in (True, False))

@@ -227,3 +227,35 @@ def describe(result: dict[str, Any]) -> str:
     """'41 passed, 13 expected failure (exit 0)' for a harness_run() result."""
     counts = ", ".join(f"{n} {k}" for k, n in sorted(result["outcomes"].items()))
     return f"{counts or 'no cells'} (exit {result['exit']})"
+
+
+def alternate(
+    variants: dict[str, dict[str, Any]], rounds: int
+) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
+    """Run every variant once per round, in turn; wall times and outcome lines.
+
+    Each variant is the keyword arguments of one harness_run() call, so a noisy
+    spell of the machine falls on all variants alike.
+    """
+    samples: dict[str, list[float]] = {k: [] for k in variants}
+    outcomes: dict[str, list[str]] = {k: [] for k in variants}
+    for number in range(rounds):
+        for variant, how in variants.items():
+            result = harness_run(**how)
+            samples[variant].append(result["wall"])
+            outcomes[variant].append(describe(result))
+            print(f"run {number + 1} {variant}: {result['wall']:.1f} s, "
+                  f"{describe(result)}", flush=True)  # fmt: skip
+    return samples, outcomes
+
+
+def broken_caveat(outcomes: dict[str, list[str]]) -> str:
+    """A note for the ratio when a run had broken cells, else "".
+
+    A run with broken cells waited on timeouts or skipped work instead of doing
+    it: its wall time is not the cost of its variant.
+    """
+    if not any("broken" in line for lines in outcomes.values() for line in lines):
+        return ""
+    print("warning: a run had broken cells, so its wall time is not comparable")
+    return "; broken cells, not comparable"
