@@ -171,6 +171,7 @@ def list_cells(
             )
         Console().print(table)
     if not rows:
+        say(_no_cells_message(m, _filters(platform, engine, service, check, shard)))
         raise typer.Exit(int(ExitCode.NO_CELLS))
 
 
@@ -198,7 +199,8 @@ def run(
             "-n",
             "--workers",
             min=0,
-            help="parallel pytest workers, one platform/engine each (0: none)",
+            help="parallel pytest workers, one platform/engine each (0: none; "
+            "at most one per placement selected)",
         ),
     ] = 0,
     report: Annotated[bool, typer.Option(help="render the dashboard")] = True,
@@ -243,6 +245,16 @@ def run(
         preflight(m.platforms, {cell.platform for cell in cells})
     except ConfigError as error:
         raise _fail(error) from None
+    placements = len({(cell.platform, cell.engine) for cell in cells})
+    if workers > placements:
+        # One worker owns one platform/engine placement; more would only start
+        # idle pytest processes that compete with Wine for the cores.
+        say(
+            f"-n {workers}: the selection has {placements} platform/engine "
+            f"placement{'s' if placements != 1 else ''}, so {placements} "
+            f"worker{'s' if placements != 1 else ''}"
+        )
+        workers = placements
     run_id = new_run_id()
     reports = reports.resolve()
     run_dir = reports / run_id

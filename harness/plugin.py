@@ -38,6 +38,7 @@ from harness.matrix import Cell  # the class body's `matrix` is the property
 from harness.run import new_run_id, state_root
 from harness.runfacts import ci_name
 from harness.stopping import Stopper
+from harness.watch import worker_log
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -462,11 +463,26 @@ def _is_unselected_case(item: pytest.Item) -> bool:
     )
 
 
+def _log_file_per_worker(config: pytest.Config) -> None:
+    """A pytest-xdist worker logs to harness.gw0.log beside harness.log.
+
+    Workers inherit the controller's log_file; each opening it for writing would
+    truncate and interleave the others' records.  `harness run` merges the worker
+    files into harness.log when the run ends.  This runs before pytest's logging
+    plugin reads the option (its pytest_configure is trylast).
+    """
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    log_file = config.getoption("log_file") or config.getini("log_file")
+    if worker and log_file:
+        config.option.log_file = str(worker_log(Path(log_file), worker))
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _log_file_per_worker(config)
     plugin = HarnessPlugin(config)
     config.pluginmanager.register(plugin, "harness-state")
     if getattr(config.option, "allure_report_dir", None):

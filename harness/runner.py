@@ -16,7 +16,7 @@ from typing import Any
 
 from harness import settings
 from harness.errors import ExitCode
-from harness.watch import Forwarder, say, watch
+from harness.watch import Forwarder, merge_worker_logs, say, watch
 
 
 def run_pytest(
@@ -48,6 +48,7 @@ def run_pytest(
         )
         signals.started(child)
         watch(child, run_dir, total, show, settings.log_level())
+    merge_worker_logs(run_dir / "harness.log")
     summary_path = run_dir / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     summary["returncode"] = child.returncode

@@ -10,6 +10,7 @@ a progress bar, and copy the run's log records to the console.
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import signal
@@ -119,6 +120,62 @@ class LogTail:
         return shown
 
 
+class LogTails:
+    """LogTail over harness.log and the worker logs (harness.gw0.log, ...) that
+    pytest-xdist workers write beside it, each file found as it appears."""
+
+    def __init__(self, run_dir: Path, level: int) -> None:
+        self.run_dir, self.level = run_dir, level
+        self.tails: dict[Path, LogTail] = {}
+
+    def new_lines(self) -> list[str]:
+        for path in sorted(self.run_dir.glob("harness*.log")):
+            if path not in self.tails:
+                self.tails[path] = LogTail(path, self.level)
+        return [line for tail in self.tails.values() for line in tail.new_lines()]
+
+
+def worker_log(path: Path, worker: str) -> Path:
+    """Where worker `worker` of pytest-xdist writes what would go to `path`."""
+    return path.with_name(f"{path.stem}.{worker}{path.suffix}")
+
+
+def merge_worker_logs(path: Path) -> None:
+    """Fold the worker logs beside `path` into it, record by record in time order
+    (each file is in order already), then remove them.
+
+    Known limit: records carry the time of day only, so a run across midnight
+    puts the first records after midnight before the last ones before it.
+    """
+    workers = sorted(path.parent.glob(f"{path.stem}.gw*{path.suffix}"))
+    if not workers:
+        return
+    files = [path, *workers] if path.exists() else workers
+    merged = heapq.merge(
+        *(_records(file) for file in files), key=lambda record: record[:8]
+    )
+    temporary = path.with_name(path.name + ".merging")
+    with open(temporary, "w", encoding="utf-8") as out:
+        out.writelines(merged)
+    temporary.replace(path)
+    for file in workers:
+        file.unlink()
+
+
+def _records(path: Path) -> list[str]:
+    """A log file's records, each with its continuation lines."""
+    records: list[str] = []
+    with open(path, encoding="utf-8", errors="replace") as file:
+        for line in file:
+            if not line.endswith("\n"):
+                line += "\n"
+            if RECORD.match(line) or not records:
+                records.append(line)
+            else:
+                records[-1] += line
+    return records
+
+
 def watch(
     child: subprocess.Popen, run_dir: Path, total: int, show: bool, log_level: int
 ) -> None:
@@ -136,7 +193,7 @@ def watch(
         MofNCompleteColumn(),
         TextColumn("{task.fields[counts]}" + last),
     )
-    log = LogTail(run_dir / "harness.log", log_level)
+    log = LogTails(run_dir, log_level)
     with Progress(*columns, console=console, disable=not show, transient=False) as bar:
         task = bar.add_task("cells", total=total, counts="", last="")
         progress = _Progress(bar, task, run_dir / "progress.jsonl")

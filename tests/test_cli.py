@@ -135,6 +135,20 @@ def test_no_cell_selected_exits_5_and_lists_valid_values(project):
     assert "--platform win2022, wine-8" in result.stderr
 
 
+@pytest.mark.parametrize("json_output", [[], ["--json"]])
+def test_list_with_no_cell_exits_5_and_lists_valid_values(project, json_output):
+    matrix = str(project / "matrix.yaml")
+    args = ["--platform", "win2022", "--engine", "wine", *json_output]
+    result = harness("list", "--matrix", matrix, *args)
+    assert result.returncode == 5
+    assert "--engine   windows, wine" in result.stderr
+    if json_output:
+        assert json.loads(result.stdout) == []
+    shard = harness("list", "--matrix", matrix, "--shard", "3/3")
+    assert shard.returncode == 5
+    assert "--shard 3/3 holds no cell" in shard.stderr
+
+
 def test_bad_filter_and_bad_matrix_exit_2_with_the_reason(project):
     write_cases(project, PASSING)
     result = run_in(project, "--service", "fax")
@@ -271,6 +285,45 @@ def test_the_runs_log_records_reach_the_console_at_harness_log(
         assert text in result.stderr
     for text in hidden:
         assert text not in result.stderr
+
+
+WORKERS_LOGGING = """\
+import logging
+SERVICE = "ordinary"
+log = logging.getLogger("harness.case")
+
+def test_starts(placement):
+    for number in range(400):
+        log.info("record %d of %s", number, placement.engine)
+"""
+
+
+def test_with_workers_harness_log_keeps_every_workers_records(project):
+    """Two workers each log 400 records: harness.log ends with all 800, whole
+    lines in time order, and no worker file is left beside it."""
+    text = MATRIX.replace(
+        "engines:\n",
+        "engines:\n  wine-b: {kind: wine, platforms: [wine-8], "
+        "options: {network: shared}}\n",
+    )
+    (project / "matrix.yaml").write_text(text)
+    write_cases(project, WORKERS_LOGGING)
+    result = run_in(project, "--check", "starts", "-n", "9")
+    assert result.returncode == 0, result.stderr
+    assert "-n 9: the selection has 2 platform/engine placements, so 2 workers" in (
+        result.stderr
+    )
+    (run_dir,) = (project / "reports").glob("2*/")
+    assert [p.name for p in run_dir.glob("harness*.log")] == ["harness.log"]
+    lines = (run_dir / "harness.log").read_text().splitlines()
+    records = [line for line in lines if "harness.case: record" in line]
+    for engine in ("wine", "wine-b"):
+        numbers = [
+            int(line.split()[-3]) for line in records if line.endswith(f"of {engine}")
+        ]
+        assert numbers == list(range(400)), engine
+    assert all(re.match(r"\d\d:\d\d:\d\d [A-Z]+ \S+: ", line) for line in lines)
+    assert [line[:8] for line in lines] == sorted(line[:8] for line in lines)
 
 
 FILTER_HELP = [
