@@ -55,7 +55,7 @@ class _Strict(pydantic.BaseModel):
 class Platform(_Strict):
     target: Literal["local", "vagrant", "inventory"]
     os: Literal["wine", "windows"]
-    default: bool = False
+    default: pydantic.StrictBool = False
     description: str = ""
     role: Literal["server", "client"] = "server"
     client: str | None = None  # platform of the client machine (Windows)
@@ -144,7 +144,7 @@ def load(path: Path) -> Matrix:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise ConfigError(f"{path}:1: cannot read: {error.strerror}") from error
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -297,12 +297,16 @@ def _check_references(m: Matrix) -> list[tuple[Loc, str]]:
         need(("services", i), service, catalogue.CATALOGUE, "service")
     if len(set(m.services)) != len(m.services):
         problems.append((("services",), "a service is listed twice"))
+    if len(set(m.checks)) != len(m.checks):
+        problems.append((("checks",), "a check is listed twice"))
+    # what exclusions and known issues may name: the listed services that exist
+    listed = [service for service in m.services if service in catalogue.CATALOGUE]
     for key in ("exclude", "known_issues"):
         for i, item in enumerate(getattr(m, key)):
             loc = (key, i)
             need(loc + ("platform",), item.platform, m.platforms, "platform")
             need(loc + ("engine",), item.engine, m.engines, "engine")
-            need(loc + ("service",), item.service, m.services, "service")
+            need(loc + ("service",), item.service, listed, "service")
     declared: dict[tuple[str, ...], int] = {}
     for i, issue in enumerate(m.known_issues):
         cell = (issue.platform, issue.engine, issue.service, issue.check)

@@ -26,6 +26,7 @@ from typing import Any
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 ALREADY = "already stopping: removing containers"
+ENDING = "the run is ending: removing containers"
 
 
 class Stopper:
@@ -56,7 +57,10 @@ class Stopper:
     def _handle(self, signum: int, frame: Any) -> None:
         name = signal.Signals(signum).name
         if self.cleaning:
-            print(f"harness: {name}: {ALREADY}", file=sys.stderr, flush=True)
+            # Stopped by an earlier signal, or at the session's own end, when
+            # every selected cell has run already.
+            said = ALREADY if self.signal else ENDING
+            print(f"harness: {name}: {said}", file=sys.stderr, flush=True)
             return
         self.signal, self.cleaning = signal.Signals(signum), True
         raise KeyboardInterrupt(f"signal {name}")

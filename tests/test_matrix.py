@@ -122,6 +122,22 @@ def test_known_issue_is_found_for_its_cell(tmp_path):
         ),
         ("version: 1", "version: 2", ":1: version: got 2; allowed values: 1"),
         (
+            "target: local, os: wine, default: true",
+            'target: local, os: wine, default: "true"',
+            ":3: platforms.wine-8.default: must be true or false; got 'true'",
+        ),
+        (
+            "services: [ordinary]",
+            "services: [ordinary]\nchecks: [starts, serves, starts]",
+            ":10: checks: a check is listed twice",
+        ),
+        (
+            "    service: ordinary",
+            "    service: spooler",
+            ":15: known_issues[0].service: unknown service 'spooler'; allowed "
+            "values: ordinary",
+        ),
+        (
             "platforms:\n",
             "platforms:\n  spare: 3\n",
             ":3: platforms.spare: must be a mapping with keys: target, os,",
@@ -396,8 +412,24 @@ def test_a_file_that_is_not_a_mapping(tmp_path):
 
 
 def test_missing_file_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError) as raised:
         matrix.load(tmp_path / "absent.yaml")
+    # the file, and no line: there is none
+    assert str(raised.value) == (
+        f"{tmp_path / 'absent.yaml'}: cannot read: No such file or directory"
+    )
+
+
+def test_an_unknown_service_is_not_offered_as_an_allowed_value(tmp_path):
+    text = GOOD.replace("services: [ordinary]", "services: [ordinary, fax]")
+    message = error_of(tmp_path, text)
+    assert "services[1]: unknown service 'fax'" in message
+    assert ":15: known_issues[0]" not in message  # ordinary is listed: no error
+    text = text.replace("    service: ordinary", "    service: bits")
+    message = error_of(tmp_path, text)
+    assert (
+        "known_issues[0].service: unknown service 'bits'; allowed values: ordinary"
+    ) in message
 
 
 @pytest.mark.bad_input

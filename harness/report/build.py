@@ -56,8 +56,9 @@ def build_report(
     make_folder(reports_root)
     run_dir = _run_folder(reports_root, run_id)
     # History first: when the store cannot be used, an earlier report of this run
-    # is still there, untouched.
+    # is still there, untouched, and no empty run folder is left.
     dashboard = _dashboard(results, run_id, reports_root, history_size)
+    make_folder(run_dir)
     _remove_outputs(run_dir)
     for problem in write_allure_files(dashboard):
         dashboard.warnings.append(ReportWarning("allure files", problem))
@@ -236,12 +237,12 @@ def _merged_meta(meta: RunMeta, row: history.RunRow) -> None:
 
 
 def _run_folder(reports_root: Path, run_id: str) -> Path:
-    """The run folder, made when missing; ConfigError when the name is taken by
+    """Where the run's report goes; ConfigError when the name is taken by
     something else."""
     run_dir = reports_root / run_id
     if run_dir.is_symlink() or (run_dir.exists() and not run_dir.is_dir()):
         raise ConfigError(f"{run_dir} exists and is not a report folder")
-    return make_folder(run_dir)
+    return run_dir
 
 
 def _remove_outputs(run_dir: Path) -> None:

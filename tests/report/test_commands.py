@@ -182,6 +182,10 @@ def test_a_damaged_history_is_a_clear_error_and_keeps_the_last_report(
     assert f"mv {store} {store}.damaged" in message
     # the earlier report of the run is left as it was
     assert (root / "h1" / "index.html").read_text() == page
+    # and a run never reported before gets no empty folder
+    other = make_results("h9", {A: "passed"})
+    assert CliRunner().invoke(cli, ["report", str(other), "-o", str(root)]).exit_code
+    assert not (root / "h9").exists()
     result = CliRunner().invoke(cli, ["diff", "h1", "h1", "-o", str(root)])
     assert result.exit_code == 3 and isinstance(result.exception, SystemExit)
     assert f"the history store {store} is damaged" in " ".join(result.stderr.split())
