@@ -95,11 +95,7 @@ def diff_text(diff: RunDiff, engines: Sequence[EnginePair] = ()) -> str:
     after a line on the cells only one run covered and one line per engine whose
     version or OS build changed."""
     lines = [diff.coverage_line] if diff.coverage_line else []
-    lines += [
-        f"engine {p.engine} on {p.platform}: {_version(p.a)} -> {_version(p.b)}"
-        for p in engines
-        if p.changed
-    ]
+    lines += [_engine_line(p, diff) for p in engines if p.changed]
     if not diff.changes:
         lines.append(f"no cell changed its outcome from {diff.run_a} to {diff.run_b}")
         return "\n".join(lines) + "\n"
@@ -110,6 +106,16 @@ def diff_text(diff: RunDiff, engines: Sequence[EnginePair] = ()) -> str:
         name = change.key.title(" | ")
         lines.append(f"  {name}: {change.before.label} -> {change.after.label}")
     return "\n".join(lines) + "\n"
+
+
+def _engine_line(pair: EnginePair, diff: RunDiff) -> str:
+    """How an engine differs: its version, or that only one run had it."""
+    where = f"engine {pair.engine} on {pair.platform}"
+    if pair.a is None:
+        return f"{where}: only in {diff.run_b} ({_version(pair.b)})"
+    if pair.b is None:
+        return f"{where}: only in {diff.run_a} ({_version(pair.a)})"
+    return f"{where}: {_version(pair.a)} -> {_version(pair.b)}"
 
 
 def _version(info: EngineInfo | None) -> str:

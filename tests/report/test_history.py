@@ -371,6 +371,24 @@ def test_diff_shows_both_runs_engine_versions_and_links(
     assert data["engines"][0]["run_b"]["version"] == "9.0"
 
 
+def test_diff_says_when_only_one_run_had_an_engine(
+    make_results: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = tmp_path / "reports"
+    for run_id, engines in (("c1", [engine("8.0", "h")]), ("c2", [])):
+        build_report([make_results(run_id, {A: "passed"}, engines=engines)], root)
+    with open_store(root) as connection:
+        text = diff_text(
+            diff_runs(connection, "c1", "c2"), engine_pairs(connection, "c1", "c2")
+        )
+        back = diff_text(
+            diff_runs(connection, "c2", "c1"), engine_pairs(connection, "c2", "c1")
+        )
+    assert "engine wine on win2022: only in c1 (8.0)" in text
+    assert "engine wine on win2022: only in c1 (8.0)" in back
+    assert "-> not run" not in text + back
+
+
 SCHEMA_1 = """
 CREATE TABLE store (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO store VALUES ('schema', '1');
