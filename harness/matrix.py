@@ -306,7 +306,16 @@ def _check_references(m: Matrix) -> list[tuple[Loc, str]]:
             loc = (key, i)
             need(loc + ("platform",), item.platform, m.platforms, "platform")
             need(loc + ("engine",), item.engine, m.engines, "engine")
-            need(loc + ("service",), item.service, listed, "service")
+            if item.service in catalogue.CATALOGUE and item.service not in listed:
+                problems.append(
+                    (
+                        loc + ("service",),
+                        f"service {item.service!r} is not in services (listed: "
+                        f"{', '.join(listed)}); list it there or remove this entry",
+                    )
+                )
+            else:
+                need(loc + ("service",), item.service, listed, "service")
     declared: dict[tuple[str, ...], int] = {}
     for i, issue in enumerate(m.known_issues):
         cell = (issue.platform, issue.engine, issue.service, issue.check)
@@ -333,14 +342,18 @@ def _check_references(m: Matrix) -> list[tuple[Loc, str]]:
         cells = set(expand(m))
         for i, issue in enumerate(m.known_issues):
             named = Cell(issue.platform, issue.engine, issue.service, issue.check)
-            if named not in cells:
-                problems.append(
-                    (
-                        ("known_issues", i),
-                        f"names no cell of the matrix: {named.id} is excluded "
-                        "or its engine does not run on that platform",
-                    )
-                )
+            if named in cells:
+                continue
+            why = (
+                f"check {issue.check!r} is not in checks (listed: "
+                f"{', '.join(m.checks)}); list it there or remove this entry"
+                if issue.check not in m.checks
+                else f"{named.id} is excluded or its engine does not run on that "
+                "platform"
+            )
+            problems.append(
+                (("known_issues", i), f"names no cell of the matrix: {why}")
+            )
     return problems
 
 

@@ -8,7 +8,10 @@ that into the run's exit code (harness.errors.ExitCode), said on the console.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -44,7 +47,7 @@ def run_pytest(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             cwd=cwd,
-            preexec_fn=_default_signals,
+            preexec_fn=functools.partial(_default_signals, os.getpid()),
         )
         signals.started(child)
         watch(child, run_dir, total, show, settings.log_level())
@@ -56,9 +59,20 @@ def run_pytest(
     return summary
 
 
-def _default_signals() -> None:
+# prctl(2) of the C library, loaded before any fork: the child only calls it.
+_LIBC = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _default_signals(parent: int) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_DFL)
+    # When the harness command dies (a SIGKILL of its pid alone), pytest gets a
+    # SIGTERM and stops the run as for any SIGTERM: containers removed, results
+    # kept.  A parent that died before this line is caught by the pid check.
+    _LIBC.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def record_exit_code(

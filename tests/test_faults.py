@@ -336,6 +336,38 @@ def test_after_sigkill_the_next_run_removes_what_was_left(
     assert not (private_state / run_id).exists()
 
 
+def pytest_of(run_id: str) -> list[int]:
+    """The pids of the run's pytest processes (their argv names the run id)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--run-id" in argv and run_id.encode() in argv:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+def test_sigkill_of_the_harness_alone_stops_its_pytest_cleanly(project, reliability):
+    """Only the `harness` process is killed (not its group): its pytest must not
+    run on unseen; it stops as for SIGTERM, keeping results, removing all."""
+    child = start_and_wait_for_first_cell(project)
+    run_id = run_dir(project).name
+    assert pytest_of(run_id), "no pytest of the run found: this test proves nothing"
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate(timeout=30)
+    deadline = time.monotonic() + 120
+    while pytest_of(run_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert pytest_of(run_id) == [], "pytest ran on after the harness was killed"
+    data = summary(project)
+    assert data["interrupted"] is True
+    assert data["by_check"]["test_starts"]["outcome"] == "passed"
+    results_kept(reliability, project, data)
+    nothing_left(reliability, run_id)
+
+
 def test_a_second_ctrl_c_while_the_run_cleans_up_keeps_it_interrupted(
     project, reliability
 ):

@@ -132,10 +132,23 @@ def test_known_issue_is_found_for_its_cell(tmp_path):
             ":10: checks: a check is listed twice",
         ),
         (
+            "services: [ordinary]",
+            "services: [ordinary]\nchecks: [starts, serves]",
+            ":14: known_issues[0]: names no cell of the matrix: check 'isolated' "
+            "is not in checks (listed: starts, serves); list it there or remove "
+            "this entry",
+        ),
+        (
+            "    service: ordinary",
+            "    service: fax",
+            ":15: known_issues[0].service: unknown service 'fax'; allowed values: "
+            "ordinary",
+        ),
+        (
             "    service: ordinary",
             "    service: spooler",
-            ":15: known_issues[0].service: unknown service 'spooler'; allowed "
-            "values: ordinary",
+            ":15: known_issues[0].service: service 'spooler' is not in services "
+            "(listed: ordinary); list it there or remove this entry",
         ),
         (
             "platforms:\n",
@@ -428,7 +441,7 @@ def test_an_unknown_service_is_not_offered_as_an_allowed_value(tmp_path):
     text = text.replace("    service: ordinary", "    service: bits")
     message = error_of(tmp_path, text)
     assert (
-        "known_issues[0].service: unknown service 'bits'; allowed values: ordinary"
+        "known_issues[0].service: service 'bits' is not in services (listed: ordinary)"
     ) in message
 
 

@@ -68,6 +68,7 @@ class LabNetwork:
         self.record = record
         self.client_ns = f"{self.prefix}-client"
         self._next = 2
+        self._links = 0  # veth names used so far (each attach takes a new one)
         self._lock = threading.Lock()
         self._free: list[int] = []  # host numbers of removed namespaces
         self.index: dict[str, int] = {}
@@ -90,9 +91,13 @@ class LabNetwork:
             else:
                 index = self._next
                 self._next += 1
+            # A fresh link name each time: after `ip netns del` the kernel removes
+            # the old namespace's veth a moment later, so reusing the address's
+            # number as the name could meet a link that still exists.
+            self._links += 1
+            veth = f"v{self._links}"
         namespace, address = f"{self.prefix}-{name}", f"{SUBNET}.{index}"
         self.index[namespace] = index
-        veth = f"v{index}"
         self._add_namespace(namespace)
         ip(
             "-n",
