@@ -3,6 +3,10 @@
 # is missing (Debian packages with apt-get, Python packages into .venv).
 
 VENV      ?= .venv
+# The interpreter the venv is made from: the first python3 on PATH (3.11 or
+# later).  Where that is a per-user one (pyenv), the venv works for that user
+# only; `make run PYTHON=/usr/bin/python3` makes it from Debian's.
+PYTHON    ?= python3
 PY        := $(VENV)/bin/python
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN_DEBS  := wine wine64 gcc-mingw-w64-x86-64 iproute2 make python3-venv
@@ -43,7 +47,7 @@ debs-test:
 	@./scripts/need-npm-allure >/dev/null || echo "no npm allure: its test will say why"
 
 $(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[windows,dev]'
 	touch $@
