@@ -44,16 +44,20 @@ def ready(engine: Any, make: Any) -> float | None:
     """Seconds from nothing to eventlog RUNNING for a container made by `make`."""
     began = time.perf_counter()
     container = make(engine)
+    seconds = time.perf_counter() - began if came_up(container) else None
+    engine.destroy(container)
+    return seconds
+
+
+def came_up(container: Any) -> bool:
+    """Whether eventlog became RUNNING; a container where it did not is counted."""
     try:
         benchlib.wait_running(container)
     except TimeoutError as error:
         NOT_READY.append(str(error))
         print(f"not ready: {error}")
-        engine.destroy(container)
-        return None
-    seconds = time.perf_counter() - began
-    engine.destroy(container)
-    return seconds
+        return False
+    return True
 
 
 def by_overlay(engine: Any) -> Any:
@@ -120,11 +124,7 @@ def phases(engine: Any) -> dict[str, float]:
     engine.containers[name] = container
     container.start()
     agent = lap()
-    try:
-        benchlib.wait_running(container)
-    except TimeoutError as error:
-        NOT_READY.append(str(error))
-        print(f"not ready: {error}")
+    if not came_up(container):
         engine.destroy(container)
         return {}
     eventlog = lap()
@@ -151,15 +151,7 @@ def from_pool(engine: Any) -> float | None:
     settle_pool(engine)
     began = time.perf_counter()
     (container,) = engine.acquire(1)
-    try:
-        benchlib.wait_running(container)
-    except TimeoutError as error:
-        NOT_READY.append(str(error))
-        print(f"not ready: {error}")
-        engine.release([container])
-        settle_pool(engine)
-        return None
-    seconds = time.perf_counter() - began
+    seconds = time.perf_counter() - began if came_up(container) else None
     engine.release([container])
     settle_pool(engine)
     return seconds
