@@ -51,7 +51,10 @@ def run_pytest(
         )
         signals.started(child)
         watch(child, run_dir, total, show, settings.log_level())
-    merge_worker_logs(run_dir / "harness.log")
+    try:
+        merge_worker_logs(run_dir / "harness.log")
+    except OSError as error:  # the workers' files stay as they are
+        say(f"harness.log: the workers' logs could not be merged: {error}", "yellow")
     summary_path = run_dir / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     summary["returncode"] = child.returncode
