@@ -133,8 +133,9 @@ def list_cells(
     selected.
     """
     try:
+        filters = _filters(platform, engine, service, check, shard)
         m = matrixlib.load(matrix)
-        cells = matrixlib.select(m, _filters(platform, engine, service, check, shard))
+        cells = matrixlib.select(m, filters)
     except ConfigError as error:
         raise _fail(error) from None
     rows = []
@@ -171,7 +172,7 @@ def list_cells(
             )
         Console().print(table)
     if not rows:
-        say(_no_cells_message(m, _filters(platform, engine, service, check, shard)))
+        say(_no_cells_message(m, filters))
         raise typer.Exit(int(ExitCode.NO_CELLS))
 
 
